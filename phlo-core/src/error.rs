@@ -1,0 +1,99 @@
+//! Errors of the core layer: configuration, partitions and storage.
+
+/// Result with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong in the core layer. Each variant says who must act.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A table name is not `name` or `ns.name` with parts matching `[a-z_][a-z0-9_]*`.
+    /// The user must fix the name.
+    #[error(
+        "invalid table name `{name}`: {reason}; use `name` or `ns.name` where each part matches [a-z_][a-z0-9_]*"
+    )]
+    InvalidTableName {
+        /// The name as given.
+        name: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+    /// A partition key is not a `YYYY-MM-DD` date. The user must pass a valid key.
+    #[error("invalid partition key `{key}`: expected a date as YYYY-MM-DD")]
+    InvalidPartitionKey {
+        /// The key as given.
+        key: String,
+    },
+    /// A partition was given for an unpartitioned asset, or none for a partitioned one.
+    #[error("asset `{asset}` {reason}")]
+    PartitionMismatch {
+        /// The asset.
+        asset: String,
+        /// What does not match.
+        reason: &'static str,
+    },
+    /// The storage layer (Delta Lake) failed.
+    #[error("storage error on table `{table}`: {source}")]
+    Storage {
+        /// The table being read or written.
+        table: String,
+        /// The Delta Lake error.
+        #[source]
+        source: deltalake::DeltaTableError,
+    },
+    /// A query over a table failed.
+    #[error("query error on `{table}`: {source}")]
+    Query {
+        /// The table being queried.
+        table: String,
+        /// The DataFusion error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// An Arrow computation failed.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A file-system operation on the warehouse failed.
+    #[error("warehouse I/O error at `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A phlo invariant was broken: this is a bug in phlo, please report it.
+    #[error("internal error (please report this as a phlo bug): {message}")]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Wraps a Delta Lake error for `table`.
+    pub fn storage(table: impl std::fmt::Display, source: deltalake::DeltaTableError) -> Self {
+        Error::Storage {
+            table: table.to_string(),
+            source,
+        }
+    }
+
+    /// Wraps a DataFusion error for `table`.
+    pub fn query(
+        table: impl std::fmt::Display,
+        source: datafusion::error::DataFusionError,
+    ) -> Self {
+        Error::Query {
+            table: table.to_string(),
+            source,
+        }
+    }
+
+    /// An internal error: a bug in phlo.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+}

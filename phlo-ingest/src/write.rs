@@ -1,0 +1,346 @@
+//! Step 6: plan the write against the table as it is, then apply it in one commit.
+//!
+//! - `merge`: the target's keys and row hashes are streamed once (only those columns) and
+//!   probed against the load; rows whose key exists with the same `_phlo_row_hash` are
+//!   **unchanged** and left out of the commit. When nothing changes, nothing is committed.
+//!   Only partitions that hold a matched key are scanned by the merge itself.
+//! - `replace_partition`: when the partition already holds exactly the load's rows (same
+//!   multiset of row hashes), nothing is committed; otherwise one commit deletes the
+//!   partition and inserts the load.
+//! - `append`: one commit inserts the load.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::Date32Type;
+use arrow_row::{RowConverter, SortField};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use hashbrown::HashMap;
+use phlo_core::metadata::{PARTITION_DATE, ROW_HASH};
+use phlo_core::names::TableName;
+use phlo_core::spec::MergeStrategy;
+use phlo_core::storage::{CommitTag, PartitionScope, TableStore, Write, WriteOp, scope_predicate};
+
+use crate::{Error, Result};
+
+/// What to write and how.
+#[derive(Debug, Clone)]
+pub struct WriteRequest<'a> {
+    /// Target table.
+    pub table: &'a TableName,
+    /// The prepared rows (one per key unless appending).
+    pub load: RecordBatch,
+    /// Strategy.
+    pub strategy: MergeStrategy,
+    /// Key columns.
+    pub key: &'a [&'a str],
+    /// The partition this load covers.
+    pub scope: PartitionScope,
+    /// Partition columns of the table.
+    pub partition_columns: Vec<String>,
+    /// Whether the commit may add columns (`schema_policy = "additive"`).
+    pub allow_new_columns: bool,
+    /// Application id of the commit; its version is the table's last one plus one.
+    pub app_id: String,
+    /// Commit metadata.
+    pub metadata: Vec<(String, serde_json::Value)>,
+}
+
+/// What the write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Rows inserted.
+    pub rows_inserted: u64,
+    /// Rows replaced.
+    pub rows_updated: u64,
+    /// Matched rows left as they were.
+    pub rows_unchanged: u64,
+    /// Rows deleted (`replace_partition`).
+    pub rows_deleted: u64,
+    /// Table version before (`None`: no table).
+    pub version_before: Option<i64>,
+    /// Table version after (equal to before when nothing was committed).
+    pub version_after: Option<i64>,
+}
+
+fn query_err(table: &TableName) -> impl Fn(datafusion::error::DataFusionError) -> Error + '_ {
+    move |source| Error::Query {
+        table: table.to_string(),
+        source,
+    }
+}
+
+/// Streams `columns` of `table`, optionally restricted to `scope`, into `visit`.
+async fn scan(
+    store: &dyn TableStore,
+    table: &TableName,
+    columns: &[&str],
+    scope: Option<PartitionScope>,
+    mut visit: impl FnMut(&RecordBatch) -> Result<()>,
+) -> Result<()> {
+    let Some(provider) = store.provider(table).await? else {
+        return Ok(());
+    };
+    let ctx = SessionContext::new();
+    let mut df = ctx.read_table(provider).map_err(query_err(table))?;
+    if let Some(scope) = scope {
+        df = df
+            .filter(scope_predicate(scope))
+            .map_err(query_err(table))?;
+    }
+    let df = df.select_columns(columns).map_err(query_err(table))?;
+    let mut stream = df.execute_stream().await.map_err(query_err(table))?;
+    while let Some(batch) = stream.next().await {
+        visit(&batch.map_err(query_err(table))?)?;
+    }
+    Ok(())
+}
+
+fn table_has_column(schema: &arrow::datatypes::Schema, name: &str) -> bool {
+    schema.field_with_name(name).is_ok()
+}
+
+/// Plans and applies `req` in one commit (or none when nothing changes).
+pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<WriteSummary> {
+    let table = req.table;
+    let version_before = store.version(table).await?;
+    let mut summary = WriteSummary {
+        version_before,
+        version_after: version_before,
+        ..Default::default()
+    };
+    let has_hash = table_has_column(&req.load.schema(), ROW_HASH);
+    let op = match (req.strategy, version_before) {
+        (MergeStrategy::Append, _) | (_, None) => {
+            summary.rows_inserted = req.load.num_rows() as u64;
+            match req.strategy {
+                MergeStrategy::Merge => WriteOp::Merge {
+                    source: req.load.clone(),
+                    keys: req.key.iter().map(|k| k.to_string()).collect(),
+                    target_partitions: None,
+                },
+                _ => WriteOp::Append {
+                    batches: vec![req.load.clone()],
+                },
+            }
+        }
+        (MergeStrategy::Merge, Some(_)) => {
+            let plan = plan_merge(store, table, &req, has_hash).await?;
+            summary.rows_unchanged = plan.unchanged;
+            if plan.source.num_rows() == 0 {
+                return Ok(summary);
+            }
+            WriteOp::Merge {
+                source: plan.source,
+                keys: req.key.iter().map(|k| k.to_string()).collect(),
+                target_partitions: Some(plan.target_partitions),
+            }
+        }
+        (MergeStrategy::ReplacePartition, Some(_)) => {
+            let existing = partition_hashes(store, table, req.scope, has_hash).await?;
+            summary.rows_deleted = existing.count;
+            if has_hash && existing.hashes.is_some() {
+                let mut load_hashes = hash_strings(&req.load)?;
+                load_hashes.sort_unstable();
+                if existing.hashes.as_ref() == Some(&load_hashes) {
+                    summary.rows_deleted = 0;
+                    summary.rows_unchanged = load_hashes.len() as u64;
+                    return Ok(summary);
+                }
+            }
+            summary.rows_inserted = req.load.num_rows() as u64;
+            WriteOp::ReplacePartition {
+                batches: vec![req.load.clone()],
+                scope: req.scope,
+            }
+        }
+    };
+    let txn_version = store
+        .app_transaction(table, &req.app_id)
+        .await?
+        .map_or(1, |v| v + 1);
+    let outcome = store
+        .commit(
+            table,
+            Write {
+                op,
+                partition_columns: req.partition_columns.clone(),
+                allow_new_columns: req.allow_new_columns,
+                tag: CommitTag {
+                    app_id: req.app_id.clone(),
+                    txn_version,
+                    metadata: req.metadata.clone(),
+                },
+            },
+        )
+        .await?;
+    if req.strategy == MergeStrategy::Merge && version_before.is_some() {
+        summary.rows_inserted = outcome.rows_inserted;
+        summary.rows_updated = outcome.rows_updated;
+    }
+    summary.version_after = Some(outcome.version_after);
+    Ok(summary)
+}
+
+fn hash_strings(batch: &RecordBatch) -> Result<Vec<String>> {
+    let Some(col) = batch.column_by_name(ROW_HASH) else {
+        return Ok(Vec::new());
+    };
+    let strings = col
+        .as_string_opt::<i32>()
+        .ok_or_else(|| phlo_core::Error::internal("_phlo_row_hash is not Utf8"))?;
+    Ok(strings
+        .iter()
+        .map(|s| s.unwrap_or_default().to_string())
+        .collect())
+}
+
+struct PartitionHashes {
+    count: u64,
+    hashes: Option<Vec<String>>,
+}
+
+async fn partition_hashes(
+    store: &dyn TableStore,
+    table: &TableName,
+    scope: PartitionScope,
+    has_hash: bool,
+) -> Result<PartitionHashes> {
+    let mut count = 0u64;
+    let mut hashes = Vec::new();
+    let columns: &[&str] = if has_hash {
+        &[ROW_HASH]
+    } else {
+        &[PARTITION_DATE]
+    };
+    scan(store, table, columns, Some(scope), |b| {
+        count += b.num_rows() as u64;
+        if has_hash {
+            hashes.extend(hash_strings(b)?);
+        }
+        Ok(())
+    })
+    .await?;
+    hashes.sort_unstable();
+    Ok(PartitionHashes {
+        count,
+        hashes: has_hash.then_some(hashes),
+    })
+}
+
+struct MergePlan {
+    source: RecordBatch,
+    unchanged: u64,
+    target_partitions: Vec<PartitionScope>,
+}
+
+/// Classifies the load against the target: new, changed (and where it lives), unchanged.
+async fn plan_merge(
+    store: &dyn TableStore,
+    table: &TableName,
+    req: &WriteRequest<'_>,
+    has_hash: bool,
+) -> Result<MergePlan> {
+    let load = &req.load;
+    let key_cols: Vec<Arc<dyn Array>> = req
+        .key
+        .iter()
+        .map(|k| {
+            load.column_by_name(k).cloned().ok_or_else(|| {
+                Error::Core(phlo_core::Error::internal(format!(
+                    "key column `{k}` missing from load"
+                )))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let converter = RowConverter::new(
+        key_cols
+            .iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )?;
+    let load_rows = converter.convert_columns(&key_cols)?;
+    let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(load.num_rows());
+    for i in 0..load_rows.num_rows() {
+        index.insert(load_rows.row(i).data(), i as u32);
+    }
+    let load_hashes = hash_strings(load)?;
+    // 0 = new, 1 = changed, 2 = unchanged
+    let mut state = vec![0u8; load.num_rows()];
+    let mut partitions: BTreeSet<Option<i32>> = BTreeSet::new();
+
+    let provider_schema = match store.provider(table).await? {
+        Some(p) => p.schema(),
+        None => return Err(phlo_core::Error::internal("merge target vanished").into()),
+    };
+    let target_has_hash = has_hash && table_has_column(&provider_schema, ROW_HASH);
+    let target_partitioned = table_has_column(&provider_schema, PARTITION_DATE);
+    let mut columns: Vec<&str> = req.key.to_vec();
+    if target_has_hash {
+        columns.push(ROW_HASH);
+    }
+    if target_partitioned {
+        columns.push(PARTITION_DATE);
+    }
+    let n_keys = req.key.len();
+    scan(store, table, &columns, None, |b| {
+        let target_keys: Vec<Arc<dyn Array>> = b.columns()[..n_keys]
+            .iter()
+            .zip(&key_cols)
+            .map(|(t, l)| {
+                if t.data_type() == l.data_type() {
+                    Ok(t.clone())
+                } else {
+                    arrow::compute::cast(t, l.data_type())
+                }
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        let rows = converter.convert_columns(&target_keys)?;
+        let hashes = if target_has_hash {
+            b.column(n_keys).as_string_opt::<i32>()
+        } else {
+            None
+        };
+        let dates = if target_partitioned {
+            b.column(b.num_columns() - 1)
+                .as_primitive_opt::<Date32Type>()
+        } else {
+            None
+        };
+        for i in 0..rows.num_rows() {
+            let Some(&j) = index.get(rows.row(i).data()) else {
+                continue;
+            };
+            let same = match (hashes, load_hashes.get(j as usize)) {
+                (Some(h), Some(l)) => h.is_valid(i) && h.value(i) == l,
+                _ => false,
+            };
+            if same {
+                state[j as usize] = 2;
+            } else {
+                state[j as usize] = 1;
+                partitions.insert(dates.and_then(|d| d.is_valid(i).then(|| d.value(i))));
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    let unchanged = state.iter().filter(|s| **s == 2).count() as u64;
+    let mask = BooleanArray::from(state.iter().map(|s| *s != 2).collect::<Vec<_>>());
+    let source = filter_record_batch(load, &mask)?;
+    let target_partitions = partitions
+        .into_iter()
+        .map(|d| match d.and_then(Date32Type::to_naive_date_opt) {
+            Some(date) => PartitionScope::Date(date),
+            None => PartitionScope::Unpartitioned,
+        })
+        .collect();
+    Ok(MergePlan {
+        source,
+        unchanged,
+        target_partitions,
+    })
+}

@@ -1,0 +1,303 @@
+//! Typed model of what the user wrote: built by `parse`, checked by `validate`, turned into
+//! tokens by `expand`. Values keep the user's tokens (`origin`) so later phases can point at them.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Attribute, Generics, Ident, LitStr, Path, PathSegment, Signature, Type};
+
+/// Whether an item declares generic parameters or a `where` clause.
+pub(crate) fn is_generic(generics: &Generics) -> bool {
+    !generics.params.is_empty() || generics.where_clause.is_some()
+}
+
+/// `::phlo`, the prefix of every generated path unless `crate = "…"` overrides it.
+pub(crate) fn default_crate_path() -> Path {
+    Path {
+        leading_colon: Some(Default::default()),
+        segments: std::iter::once(PathSegment::from(Ident::new("phlo", Span::call_site())))
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/// A finite `f64`: the only kind of float the expansion can write as a literal.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub(crate) struct Finite(f64);
+
+impl Finite {
+    pub(crate) fn new(value: f64) -> Option<Self> {
+        value.is_finite().then_some(Self(value))
+    }
+
+    pub(crate) fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// A numeric literal as written, sign included.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Number {
+    Int(i64),
+    Float(Finite),
+}
+
+impl Number {
+    pub(crate) fn to_finite(self) -> Finite {
+        match self {
+            // Every i64 converts to a finite f64 (possibly rounded).
+            Self::Int(value) => Finite(value as f64),
+            Self::Float(value) => value,
+        }
+    }
+}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => Some(a.cmp(b)),
+            _ => self.to_finite().partial_cmp(&other.to_finite()),
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Int(value) => write!(f, "{value}"),
+            Self::Float(value) => write!(f, "{:?}", value.get()),
+        }
+    }
+}
+
+/// A literal of an `isin`/`notin` list.
+#[derive(Clone, Debug)]
+pub(crate) enum Scalar {
+    Str(LitStr),
+    Num(Number),
+    Bool(bool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScalarKind {
+    Str,
+    Int,
+    Float,
+    Bool,
+}
+
+impl Scalar {
+    pub(crate) fn kind(&self) -> ScalarKind {
+        match self {
+            Self::Str(_) => ScalarKind::Str,
+            Self::Num(Number::Int(_)) => ScalarKind::Int,
+            Self::Num(Number::Float(_)) => ScalarKind::Float,
+            Self::Bool(_) => ScalarKind::Bool,
+        }
+    }
+}
+
+impl ScalarKind {
+    pub(crate) fn described(self) -> &'static str {
+        match self {
+            Self::Str => "a string",
+            Self::Int => "an integer",
+            Self::Float => "a float",
+            Self::Bool => "a bool",
+        }
+    }
+}
+
+/// A number the user wrote, kept with its tokens for diagnostics.
+#[derive(Clone, Debug)]
+pub(crate) struct Measure {
+    pub(crate) value: Finite,
+    pub(crate) origin: TokenStream,
+}
+
+/// One of a closed set of string options (`dedup = "last"`), with the literal for diagnostics.
+#[derive(Clone, Debug)]
+pub(crate) struct Choice<T> {
+    pub(crate) value: T,
+    pub(crate) lit: LitStr,
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[derive(Schema)]
+
+/// A struct deriving `Schema`.
+pub(crate) struct Schema {
+    pub(crate) krate: Path,
+    pub(crate) ident: Ident,
+    pub(crate) generics: Generics,
+    pub(crate) policy: SchemaPolicy,
+    pub(crate) fields: Vec<Field>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SchemaPolicy {
+    Strict,
+    DropExtra,
+    Additive,
+}
+
+/// A named field and the constraints of its `#[phlo(...)]` attributes, in the order written.
+pub(crate) struct Field {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    pub(crate) constraints: Vec<Constraint>,
+}
+
+pub(crate) struct Constraint {
+    pub(crate) kind: ConstraintKind,
+    /// What the user wrote, e.g. `ge = 0`.
+    pub(crate) origin: TokenStream,
+}
+
+#[derive(Debug)]
+pub(crate) enum ConstraintKind {
+    Unique,
+    Bound(Bound, Number),
+    IsIn(Vec<Scalar>),
+    NotIn(Vec<Scalar>),
+    Regex(LitStr),
+    StrLength {
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+    Custom(Path),
+}
+
+impl ConstraintKind {
+    pub(crate) fn key(&self) -> &'static str {
+        match self {
+            Self::Unique => "unique",
+            Self::Bound(bound, _) => bound.key(),
+            Self::IsIn(_) => "isin",
+            Self::NotIn(_) => "notin",
+            Self::Regex(_) => "regex",
+            Self::StrLength { .. } => "str_length",
+            Self::Custom(_) => "check",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Bound {
+    Ge,
+    Gt,
+    Le,
+    Lt,
+}
+
+impl Bound {
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::Ge => "ge",
+            Self::Gt => "gt",
+            Self::Le => "le",
+            Self::Lt => "lt",
+        }
+    }
+
+    /// Name of the runtime's `Constraint` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Self::Ge => "Ge",
+            Self::Gt => "Gt",
+            Self::Le => "Le",
+            Self::Lt => "Lt",
+        }
+    }
+
+    pub(crate) fn operator(self) -> &'static str {
+        match self {
+            Self::Ge => ">=",
+            Self::Gt => ">",
+            Self::Le => "<=",
+            Self::Lt => "<",
+        }
+    }
+
+    pub(crate) fn is_lower(self) -> bool {
+        matches!(self, Self::Ge | Self::Gt)
+    }
+
+    pub(crate) fn is_strict(self) -> bool {
+        matches!(self, Self::Gt | Self::Lt)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[ingestion(...)]
+
+/// The arguments of `#[ingestion(...)]`.
+pub(crate) struct Ingestion {
+    pub(crate) krate: Path,
+    pub(crate) table: LitStr,
+    pub(crate) schema: Path,
+    pub(crate) options: IngestionOptions,
+    /// Everything inside `#[ingestion(...)]`, to point at when a rule spans several keys.
+    pub(crate) args: TokenStream,
+}
+
+/// The optional keys; `None` (or an empty `unique_key`) means "not written".
+#[derive(Default)]
+pub(crate) struct IngestionOptions {
+    pub(crate) unique_key: Vec<LitStr>,
+    pub(crate) group: Option<LitStr>,
+    pub(crate) cron: Option<LitStr>,
+    pub(crate) freshness_hours: Option<Freshness>,
+    pub(crate) merge_strategy: Option<Choice<MergeStrategy>>,
+    pub(crate) dedup: Option<Choice<Dedup>>,
+    pub(crate) order_by: Option<LitStr>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) retry_delay_seconds: Option<Measure>,
+    pub(crate) max_runtime_seconds: Option<Measure>,
+    pub(crate) validate: Option<bool>,
+    pub(crate) strict_validation: Option<bool>,
+    pub(crate) add_metadata_columns: Option<bool>,
+    pub(crate) partitioned: Option<bool>,
+}
+
+/// `freshness_hours = (warn, error)`.
+#[derive(Clone, Debug)]
+pub(crate) struct Freshness {
+    pub(crate) warn: Measure,
+    pub(crate) error: Measure,
+    pub(crate) origin: TokenStream,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MergeStrategy {
+    Merge,
+    Append,
+    ReplacePartition,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dedup {
+    Last,
+    First,
+    Hash,
+    None,
+}
+
+/// The signature of the function under `#[ingestion]`; its body is never parsed.
+pub(crate) struct IngestionFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) sig: Signature,
+}
+
+impl IngestionFn {
+    /// `#[cfg(...)]` attributes, repeated on every generated item so they come and go together.
+    pub(crate) fn cfg_attrs(&self) -> impl Iterator<Item = &Attribute> {
+        self.attrs.iter().filter(|attr| attr.path().is_ident("cfg"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

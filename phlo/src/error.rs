@@ -1,0 +1,186 @@
+//! The error users see: `phlo::Error`. Each variant says who must act.
+
+use std::time::Duration;
+
+use phlo_core::spec::Location;
+
+/// A boxed error from user code.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Result with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in phlo.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The user function of `asset` failed (after retries, when the failure was transient).
+    #[error("asset `{asset}` failed{}: {source}", if *.transient { " (transient, retries exhausted)" } else { "" })]
+    Asset {
+        /// The asset.
+        asset: String,
+        /// Whether the failure was transient (retried).
+        transient: bool,
+        /// What the function returned.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A failure the user function marks as worth retrying (see [`Error::transient`]).
+    #[error("transient failure: {source}")]
+    Transient {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// A failure described by a message (see [`Error::msg`]).
+    #[error("{message}")]
+    Message {
+        /// The message.
+        message: String,
+    },
+    /// The user function panicked. The asset's code must be fixed.
+    #[error("asset `{asset}` panicked: {message}")]
+    Panicked {
+        /// The asset.
+        asset: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The run exceeded `max_runtime_seconds`; nothing was written.
+    #[error("asset `{asset}` exceeded max_runtime_seconds = {}s; nothing was written", .limit.as_secs_f64())]
+    Timeout {
+        /// The asset.
+        asset: String,
+        /// The limit.
+        limit: Duration,
+    },
+    /// No asset of that name is registered.
+    #[error("no asset named `{name}`; registered assets: {}", .known.join(", "))]
+    UnknownAsset {
+        /// The name asked for.
+        name: String,
+        /// The registered names.
+        known: Vec<String>,
+    },
+    /// Two assets share a name. Rename one of them.
+    #[error("two assets are named `{name}`: at {first} and at {second}")]
+    DuplicateAsset {
+        /// The name.
+        name: String,
+        /// First definition.
+        first: Location,
+        /// Second definition.
+        second: Location,
+    },
+    /// Two assets write one table with different schemas. Make them agree or use two tables.
+    #[error(
+        "assets `{first_asset}` ({first}) and `{second_asset}` ({second}) both write `{table}` but with different schemas (`{first_schema}` vs `{second_schema}`)"
+    )]
+    ConflictingSchemas {
+        /// The table.
+        table: String,
+        /// First asset.
+        first_asset: String,
+        /// Its location.
+        first: Location,
+        /// Its schema type.
+        first_schema: String,
+        /// Second asset.
+        second_asset: String,
+        /// Its location.
+        second: Location,
+        /// Its schema type.
+        second_schema: String,
+    },
+    /// An asset's declaration is inconsistent. Fix the `#[ingestion]` attribute.
+    #[error("asset `{asset}` ({location}): {reason}")]
+    InvalidAsset {
+        /// The asset.
+        asset: String,
+        /// Where it is defined.
+        location: Location,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An invalid command-line or API argument. The caller must fix it.
+    #[error("invalid argument: {message}")]
+    InvalidArgument {
+        /// What is wrong.
+        message: String,
+    },
+    /// A SQL query failed (syntax, unknown table, …).
+    #[error("query failed: {source}")]
+    Sql {
+        /// DataFusion's error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// The core layer failed (names, partitions, storage).
+    #[error(transparent)]
+    Core(#[from] phlo_core::Error),
+    /// Ingestion rejected the load (schema, validation, duplicates) or could not write it.
+    #[error(transparent)]
+    Ingest(#[from] phlo_ingest::Error),
+    /// An I/O error (from user code or the CLI).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// An Arrow error (from user code).
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A DataFusion error (from user code).
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// A JSON error (reports, fixtures).
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Marks `source` as transient: the runtime retries it with backoff.
+    ///
+    /// ```
+    /// let e = phlo::Error::transient(std::io::Error::other("503 from upstream"));
+    /// assert!(e.is_transient());
+    /// ```
+    pub fn transient(source: impl Into<BoxError>) -> Self {
+        Error::Transient {
+            source: source.into(),
+        }
+    }
+
+    /// A plain failure with a message (not retried).
+    pub fn msg(message: impl Into<String>) -> Self {
+        Error::Message {
+            message: message.into(),
+        }
+    }
+
+    /// Whether the runtime retries this failure of a user function: errors marked with
+    /// [`Error::transient`], and I/O errors of a network or interruption kind.
+    pub fn is_transient(&self) -> bool {
+        use std::io::ErrorKind::*;
+        match self {
+            Error::Transient { .. } => true,
+            Error::Io(e) => matches!(
+                e.kind(),
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | NotConnected
+                    | TimedOut
+                    | Interrupted
+                    | BrokenPipe
+                    | WouldBlock
+            ),
+            _ => false,
+        }
+    }
+
+    /// The validation report, when validation rejected the load.
+    pub fn validation_report(&self) -> Option<&phlo_ingest::ValidationReport> {
+        match self {
+            Error::Ingest(phlo_ingest::Error::Validation { report, .. }) => Some(report),
+            _ => None,
+        }
+    }
+}

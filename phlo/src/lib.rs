@@ -1,0 +1,103 @@
+//! # phlo
+//!
+//! Partitioned, validated, deduplicating ingestion into Delta Lake tables, from plain
+//! Rust functions.
+//!
+//! ```no_run
+//! use phlo::prelude::*;
+//!
+//! #[derive(Schema)]
+//! struct Event {
+//!     #[phlo(unique)]
+//!     id: String,
+//!     ts: DateTime<Utc>,
+//!     #[phlo(ge = 0.0, le = 100.0)]
+//!     value: f64,
+//!     note: Option<String>,
+//! }
+//!
+//! #[ingestion(table = "events", unique_key = "id", schema = Event, order_by = "ts")]
+//! async fn api_events(ctx: &PartitionContext) -> phlo::Result<Vec<Event>> {
+//!     let ts = ctx.partition_date().and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+//!     Ok(vec![Event { id: "e1".into(), ts, value: 1.0, note: None }])
+//! }
+//!
+//! # async fn demo() -> phlo::Result<()> {
+//! let rt = Runtime::open("./warehouse").await?;
+//! let report = rt.materialize("api_events", "2025-01-15").await?;
+//! println!("{} rows inserted", report.rows_inserted);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Architecture
+//!
+//! ```text
+//!  #[derive(Schema)] ─┐        phlo-macros: parse → model → validate → expand
+//!  #[ingestion]  ─────┴─▶ inventory::submit!(IngestionDescriptor)
+//!                                   │
+//!  Runtime::open ── Registry::global (sorted, validated snapshot)
+//!      │
+//!      ├─ materialize ─▶ fetch (retries, timeout) ─▶ phlo_ingest::prepare
+//!      │                 (coerce → validate → metadata → dedup) ─▶ phlo_ingest::write
+//!      │                 (plan vs table → one Delta commit) ─▶ _phlo.runs
+//!      ├─ backfill, sql (DataFusion over every `ns.table`), runs
+//!      └─ cli::main: list | materialize | backfill | sql | runs
+//! ```
+
+pub mod cli;
+mod error;
+mod fetch;
+pub mod registry;
+mod report;
+mod runtime;
+
+pub use error::{BoxError, Error, Result};
+pub use fetch::{FetchFuture, FetchOutput};
+pub use phlo_core::clock::{
+    Clock, FixedClock, RunIdGenerator, SequentialRunIds, SystemClock, UuidRunIds,
+};
+pub use phlo_core::partition::{PartitionContext, PartitionKey};
+pub use phlo_core::schema::{IntoBatches, Schema};
+pub use phlo_core::spec::{Dedup, MergeStrategy};
+pub use phlo_ingest::{CheckFailures, FailureSample, ValidationReport};
+pub use phlo_macros::{Schema, ingestion};
+pub use registry::{AssetInfo, Registry};
+pub use report::{BackfillReport, RunReport, RunStatus, StepTimings};
+pub use runtime::{PartitionArg, Runtime, RuntimeBuilder, Unpartitioned};
+
+/// Arrow, at the version phlo uses: match it in your crate through this re-export.
+pub use arrow;
+/// chrono, at the version phlo uses.
+pub use chrono;
+/// DataFusion, at the version phlo uses.
+pub use datafusion;
+
+/// The sub-crates, for advanced use.
+pub mod crates {
+    pub use phlo_core as core;
+    pub use phlo_ingest as ingest;
+    pub use phlo_quality as quality;
+}
+
+/// Everything an asset module needs.
+pub mod prelude {
+    pub use crate::arrow::record_batch::RecordBatch;
+    pub use crate::chrono::{DateTime, NaiveDate, Utc};
+    pub use crate::{
+        PartitionContext, PartitionKey, RunReport, RunStatus, Runtime, Schema, Unpartitioned,
+        ingestion,
+    };
+}
+
+/// Items used by code that phlo's macros generate. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::fetch::{FetchFn, FetchFuture, fetch_async, fetch_sync};
+    pub use crate::registry::IngestionDescriptor;
+    pub use inventory;
+    pub use phlo_core::schema::{
+        ArrowField, ColumnCheckFn, Constraint, FieldDef, FieldType, Lit, SchemaDef, SchemaPolicy,
+        batch_from_columns, column, has_field,
+    };
+    pub use phlo_core::spec::{Dedup, IngestionSpec, Location, MergeStrategy};
+}

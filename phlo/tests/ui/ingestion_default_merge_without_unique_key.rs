@@ -1,0 +1,13 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+struct Event {
+    id: String,
+}
+
+#[ingestion(table = "events", schema = Event)]
+async fn events(_ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    Ok(vec![])
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+struct Event {
+    id: String,
+}
+
+#[ingestion(table = "events", unique_key = "id", schema = Event)]
+async fn events(_ctx: &PartitionContext, _limit: usize) -> phlo::Result<Vec<RecordBatch>> {
+    Ok(vec![])
+}
+
+fn main() {}

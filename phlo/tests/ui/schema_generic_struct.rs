@@ -1,0 +1,9 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+struct Event<T> {
+    id: String,
+    payload: T,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+struct Event {}
+
+fn main() {}

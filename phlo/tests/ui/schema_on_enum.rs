@@ -1,0 +1,9 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+enum Event {
+    Click,
+    View,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+struct Event {
+    #[phlo(str_length())]
+    code: String,
+}
+
+fn main() {}

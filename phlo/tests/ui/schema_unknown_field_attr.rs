@@ -1,0 +1,9 @@
+use phlo::prelude::*;
+
+#[derive(Schema)]
+struct Event {
+    #[phlo(primary_key)]
+    id: String,
+}
+
+fn main() {}
