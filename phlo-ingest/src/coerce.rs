@@ -196,7 +196,14 @@ pub fn coerce(table: &str, schema: &SchemaDef, batches: &[RecordBatch]) -> Resul
         SchemaPolicy::Additive => (extras, Vec::new()),
     };
 
-    let mut fields: Vec<Field> = schema.fields.iter().map(|f| f.arrow_field()).collect();
+    // Every column is nullable here: a null in a required column is a validation failure
+    // of its row, not a crash. [`with_declared_nullability`] restores the contract on the
+    // rows that are written.
+    let mut fields: Vec<Field> = schema
+        .fields
+        .iter()
+        .map(|f| f.arrow_field().with_nullable(true))
+        .collect();
     fields.extend(
         kept.iter()
             .map(|(n, t)| Field::new(n, storage_type(t), true)),
@@ -209,7 +216,7 @@ pub fn coerce(table: &str, schema: &SchemaDef, batches: &[RecordBatch]) -> Resul
     for batch in batches {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
         for (i, field) in target.fields().iter().enumerate() {
-            let required = i < schema.fields.len() && !field.is_nullable();
+            let required = schema.fields.get(i).is_some_and(|f| !f.nullable);
             let column = match batch.column_by_name(field.name()) {
                 Some(array) => {
                     let (cast, failure) =
@@ -244,6 +251,23 @@ pub fn coerce(table: &str, schema: &SchemaDef, batches: &[RecordBatch]) -> Resul
         added_columns: kept.into_iter().map(|(n, _)| n).collect(),
         cast_failures: failures,
     })
+}
+
+/// `batch` (coerced, validated rows) with the schema's declared nullability.
+pub fn with_declared_nullability(schema: &SchemaDef, batch: &RecordBatch) -> Result<RecordBatch> {
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let nullable = schema.field(f.name()).is_none_or(|d| d.nullable);
+            f.as_ref().clone().with_nullable(nullable)
+        })
+        .collect();
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        batch.columns().to_vec(),
+    )?)
 }
 
 /// The type an additive column is stored as (views and dictionaries become plain strings).

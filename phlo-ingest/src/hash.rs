@@ -163,7 +163,12 @@ mod tests {
         Ok(())
     }
 
-    const GOLDEN: [&str; 4] = ["GOLDEN0", "GOLDEN1", "GOLDEN2", "GOLDEN3"];
+    const GOLDEN: [&str; 4] = [
+        "2f6d4c075e5f053726bab9f488589d14",
+        "a5b234d8b5c573a6f535bc4ad316946b",
+        "f1d6e939f32b769167f7bad3713908ad",
+        "a3941f28559d61d22b09042eb9d0aa9c",
+    ];
 
     #[test]
     fn null_differs_from_empty_and_zero_signs_agree() -> Result<()> {

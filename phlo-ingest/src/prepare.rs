@@ -244,7 +244,8 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
     timings.validate += t.elapsed();
 
     let t = Instant::now();
-    let kept = take(&deduped, &final_rows)?;
+    let kept =
+        crate::coerce::with_declared_nullability(opts.schema, &take(&deduped, &final_rows)?)?;
     let (load, _) = stamp(&kept, opts)?;
     quarantined.sort_by_key(|(r, _)| *r);
     let quarantine = if quarantined.is_empty() {

@@ -185,13 +185,22 @@ pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<Writ
     Ok(summary)
 }
 
+/// `array` as `Utf8` (tables may be read back as `Utf8View`).
+fn utf8(array: &Arc<dyn Array>) -> Result<Arc<dyn Array>> {
+    Ok(arrow::compute::cast(
+        array,
+        &arrow::datatypes::DataType::Utf8,
+    )?)
+}
+
 fn hash_strings(batch: &RecordBatch) -> Result<Vec<String>> {
     let Some(col) = batch.column_by_name(ROW_HASH) else {
         return Ok(Vec::new());
     };
+    let col = utf8(col)?;
     let strings = col
         .as_string_opt::<i32>()
-        .ok_or_else(|| phlo_core::Error::internal("_phlo_row_hash is not Utf8"))?;
+        .ok_or_else(|| phlo_core::Error::internal("_phlo_row_hash is not a string column"))?;
     Ok(strings
         .iter()
         .map(|s| s.unwrap_or_default().to_string())
@@ -299,11 +308,12 @@ async fn plan_merge(
             })
             .collect::<std::result::Result<_, _>>()?;
         let rows = converter.convert_columns(&target_keys)?;
-        let hashes = if target_has_hash {
-            b.column(n_keys).as_string_opt::<i32>()
+        let hash_column = if target_has_hash {
+            Some(utf8(b.column(n_keys))?)
         } else {
             None
         };
+        let hashes = hash_column.as_ref().and_then(|h| h.as_string_opt::<i32>());
         let dates = if target_partitioned {
             b.column(b.num_columns() - 1)
                 .as_primitive_opt::<Date32Type>()

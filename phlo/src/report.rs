@@ -40,9 +40,9 @@ pub struct StepTimings {
     pub dedup_ms: f64,
     /// Planning and committing the write (quarantine included).
     pub write_ms: f64,
-    /// Appending to `_phlo.runs`.
+    /// Appending to `_phlo.runs` (0 in the stored copy: it is measured after storing).
     pub record_ms: f64,
-    /// The whole run.
+    /// The whole run up to recording it.
     pub total_ms: f64,
 }
 

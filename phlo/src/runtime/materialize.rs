@@ -107,10 +107,10 @@ impl Runtime {
             report.error = Some(e.to_string());
             report.table_version_after = report.table_version_before;
         }
+        report.timings.total_ms = ms(t0.elapsed());
         let t = Instant::now();
         let recorded = super::runs::record_run(self, &report).await;
         report.timings.record_ms = ms(t.elapsed());
-        report.timings.total_ms = ms(t0.elapsed());
         outcome?;
         recorded?;
         Ok(report)

@@ -99,7 +99,8 @@ pub async fn read_runs(rt: &Runtime) -> Result<Vec<RunReport>> {
     let batches = rt.sql("SELECT report FROM _phlo.runs").await?;
     let mut runs = Vec::new();
     for b in &batches {
-        let Some(col) = b.column(0).as_string_opt::<i32>() else {
+        let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let Some(col) = col.as_string_opt::<i32>() else {
             continue;
         };
         for json in col.iter().flatten() {
