@@ -1,4 +1,11 @@
-//! End-to-end tests: real merges into real Delta tables in temporary warehouses.
+//! End-to-end tests: real merges into real Delta tables in temporary warehouses, written
+//! the way a user crate would test its assets.
 
-mod smoke;
+mod bad_input;
+mod dedup;
+mod lenient;
+mod misc;
+mod registry;
+mod retries;
+mod strategies;
 mod support;
