@@ -41,6 +41,16 @@ pub enum Error {
         #[source]
         source: deltalake::DeltaTableError,
     },
+    /// A concurrent writer committed first and the conflict could not be resolved by
+    /// re-planning. Nothing was written; run again.
+    #[error("table `{table}`: a concurrent commit conflicted with this write: {source}")]
+    Conflict {
+        /// The table.
+        table: String,
+        /// The Delta Lake error.
+        #[source]
+        source: deltalake::DeltaTableError,
+    },
     /// A query over a table failed.
     #[error("query error on `{table}`: {source}")]
     Query {
@@ -76,6 +86,30 @@ impl Error {
         Error::Storage {
             table: table.to_string(),
             source,
+        }
+    }
+
+    /// Wraps a Delta Lake error of a commit on `table`, telling conflicts with concurrent
+    /// writers apart (they are re-planned and retried).
+    pub fn commit(table: impl std::fmt::Display, source: deltalake::DeltaTableError) -> Self {
+        use deltalake::DeltaTableError as D;
+        use deltalake::kernel::transaction::TransactionError as T;
+        let conflict = matches!(
+            &source,
+            D::VersionAlreadyExists(_)
+                | D::Transaction {
+                    source: T::CommitConflict(_)
+                        | T::MaxCommitAttempts(_)
+                        | T::VersionAlreadyExists(_)
+                }
+        );
+        if conflict {
+            Error::Conflict {
+                table: table.to_string(),
+                source,
+            }
+        } else {
+            Error::storage(table, source)
         }
     }
 

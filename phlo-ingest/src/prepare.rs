@@ -88,19 +88,17 @@ fn take(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
 }
 
 /// Adds the metadata columns the options ask for.
-fn stamp(batch: &RecordBatch, opts: &PrepareOptions<'_>) -> Result<(RecordBatch, Vec<u128>)> {
-    let user: Vec<usize> = (0..batch.num_columns()).collect();
-    let hashes = row_hashes(batch, &user)?;
-    let out = if opts.metadata {
-        with_metadata(batch, &hashes, &opts.stamp)?
+/// `batch` with the metadata columns the options ask for; `hashes` are its rows' hashes.
+fn stamp(batch: &RecordBatch, hashes: &[u128], opts: &PrepareOptions<'_>) -> Result<RecordBatch> {
+    Ok(if opts.metadata {
+        with_metadata(batch, hashes, &opts.stamp)?
     } else if opts.partitioned {
-        let full = with_metadata(batch, &hashes, &opts.stamp)?;
+        let full = with_metadata(batch, hashes, &opts.stamp)?;
         let keep: Vec<usize> = (0..=batch.num_columns()).collect();
         full.project(&keep)?
     } else {
         batch.clone()
-    };
-    Ok((out, hashes))
+    })
 }
 
 /// A batch of `rows` of `batch` with a `_phlo_failed_checks` column and metadata.
@@ -246,7 +244,13 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
     let t = Instant::now();
     let kept =
         crate::coerce::with_declared_nullability(opts.schema, &take(&deduped, &final_rows)?)?;
-    let (load, _) = stamp(&kept, opts)?;
+    // Hashes were computed once, before dedup: pick the survivors' instead of rehashing.
+    let kept_hashes: Vec<u128> = final_rows
+        .iter()
+        .filter_map(|&r| outcome.kept.get(r as usize))
+        .filter_map(|&i| hashes.get(i as usize).copied())
+        .collect();
+    let load = stamp(&kept, &kept_hashes, opts)?;
     quarantined.sort_by_key(|(r, _)| *r);
     let quarantine = if quarantined.is_empty() {
         None

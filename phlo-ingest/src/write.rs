@@ -103,8 +103,25 @@ fn table_has_column(schema: &arrow::datatypes::Schema, name: &str) -> bool {
     schema.field_with_name(name).is_ok()
 }
 
-/// Plans and applies `req` in one commit (or none when nothing changes).
+/// How often a write is re-planned after losing a race with a concurrent writer.
+pub const MAX_CONFLICT_RETRIES: u32 = 5;
+
+/// Plans and applies `req` in one commit (or none when nothing changes). When a concurrent
+/// writer commits first and Delta reports a conflict, the write is planned again against the
+/// new table state and retried, up to [`MAX_CONFLICT_RETRIES`] times; never a partial write.
 pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<WriteSummary> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match write_once(store, &req).await {
+            Err(Error::Core(phlo_core::Error::Conflict { .. }))
+                if attempt <= MAX_CONFLICT_RETRIES => {}
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<WriteSummary> {
     let table = req.table;
     let version_before = store.version(table).await?;
     let mut summary = WriteSummary {
@@ -128,7 +145,7 @@ pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<Writ
             }
         }
         (MergeStrategy::Merge, Some(_)) => {
-            let plan = plan_merge(store, table, &req, has_hash).await?;
+            let plan = plan_merge(store, table, req, has_hash).await?;
             summary.rows_unchanged = plan.unchanged;
             if plan.source.num_rows() == 0 {
                 return Ok(summary);
@@ -143,7 +160,7 @@ pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<Writ
             let existing = partition_hashes(store, table, req.scope, has_hash).await?;
             summary.rows_deleted = existing.count;
             if has_hash && existing.hashes.is_some() {
-                let mut load_hashes = hash_strings(&req.load)?;
+                let mut load_hashes = hash_values(&req.load)?;
                 load_hashes.sort_unstable();
                 if existing.hashes.as_ref() == Some(&load_hashes) {
                     summary.rows_deleted = 0;
@@ -193,7 +210,8 @@ fn utf8(array: &Arc<dyn Array>) -> Result<Arc<dyn Array>> {
     )?)
 }
 
-fn hash_strings(batch: &RecordBatch) -> Result<Vec<String>> {
+/// The `_phlo_row_hash` values of `batch`, parsed from hex (empty without the column).
+fn hash_values(batch: &RecordBatch) -> Result<Vec<u128>> {
     let Some(col) = batch.column_by_name(ROW_HASH) else {
         return Ok(Vec::new());
     };
@@ -203,13 +221,16 @@ fn hash_strings(batch: &RecordBatch) -> Result<Vec<String>> {
         .ok_or_else(|| phlo_core::Error::internal("_phlo_row_hash is not a string column"))?;
     Ok(strings
         .iter()
-        .map(|s| s.unwrap_or_default().to_string())
+        .map(|s| {
+            s.and_then(|s| u128::from_str_radix(s, 16).ok())
+                .unwrap_or_default()
+        })
         .collect())
 }
 
 struct PartitionHashes {
     count: u64,
-    hashes: Option<Vec<String>>,
+    hashes: Option<Vec<u128>>,
 }
 
 async fn partition_hashes(
@@ -228,7 +249,7 @@ async fn partition_hashes(
     scan(store, table, columns, Some(scope), |b| {
         count += b.num_rows() as u64;
         if has_hash {
-            hashes.extend(hash_strings(b)?);
+            hashes.extend(hash_values(b)?);
         }
         Ok(())
     })
@@ -276,7 +297,7 @@ async fn plan_merge(
     for i in 0..load_rows.num_rows() {
         index.insert(load_rows.row(i).data(), i as u32);
     }
-    let load_hashes = hash_strings(load)?;
+    let load_hashes = hash_values(load)?;
     // 0 = new, 1 = changed, 2 = unchanged
     let mut state = vec![0u8; load.num_rows()];
     let mut partitions: BTreeSet<Option<i32>> = BTreeSet::new();
@@ -325,7 +346,9 @@ async fn plan_merge(
                 continue;
             };
             let same = match (hashes, load_hashes.get(j as usize)) {
-                (Some(h), Some(l)) => h.is_valid(i) && h.value(i) == l,
+                (Some(h), Some(l)) => {
+                    h.is_valid(i) && u128::from_str_radix(h.value(i), 16).ok() == Some(*l)
+                }
                 _ => false,
             };
             if same {

@@ -101,3 +101,7 @@ pub mod __private {
     };
     pub use phlo_core::spec::{Dedup, IngestionSpec, Location, MergeStrategy};
 }
+
+/// The user guide (`docs/guide.md`); its code blocks are compiled as doc tests.
+#[doc = include_str!("../../docs/guide.md")]
+pub mod guide {}

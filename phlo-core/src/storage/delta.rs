@@ -158,7 +158,7 @@ impl TableStore for DeltaStore {
         let version_before = delta.version().map(|v| v as i64);
         let props = commit_properties(&write);
         let schema_mode = write.allow_new_columns.then_some(SchemaMode::Merge);
-        let storage = |e| Error::storage(table, e);
+        let storage = |e| Error::commit(table, e);
         let (after, inserted, updated, copied) = match write.op {
             WriteOp::Append { batches } => {
                 let rows = batches.iter().map(|b| b.num_rows() as u64).sum();

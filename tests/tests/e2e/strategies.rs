@@ -245,3 +245,37 @@ async fn an_empty_load_writes_nothing_and_reports_no_data() -> phlo::Result<()> 
     assert_eq!(version(&rt, "bronze.events").await, Some(0));
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_writers_on_one_table_both_land_whole() -> phlo::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (rt, _) = runtime("concurrent", dir.path()).await;
+    input("concurrent", vec![day1()]);
+    rt.materialize("api_events", D1).await?;
+    // Two runs commit to the same table at once; each re-plans on conflict.
+    input(
+        "concurrent",
+        vec![events(&[
+            ("e2", "2025-01-16T01:00:00Z", 99.0, "d", Some("update")),
+            ("e9", "2025-01-16T01:00:00Z", 9.0, "a", None),
+        ])],
+    );
+    let (a, b) = tokio::join!(
+        rt.materialize("api_events", D2),
+        rt.materialize("api_events", "2025-01-17")
+    );
+    let (a, b) = (a?, b?);
+    assert_eq!(a.rows_inserted + b.rows_inserted, 1, "e9 is inserted once");
+    assert_eq!(
+        query(&rt, "SELECT id, value FROM bronze.events ORDER BY id").await,
+        "+----+-------+\n\
+         | id | value |\n\
+         +----+-------+\n\
+         | e1 | 10.0  |\n\
+         | e2 | 99.0  |\n\
+         | e3 | 30.0  |\n\
+         | e9 | 9.0   |\n\
+         +----+-------+"
+    );
+    Ok(())
+}
