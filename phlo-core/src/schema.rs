@@ -283,6 +283,11 @@ const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 /// A struct that describes a table: implemented by `#[derive(Schema)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a phlo schema",
+    label = "does not derive `Schema`",
+    note = "add `#[derive(phlo::Schema)]` to `{Self}`"
+)]
 pub trait Schema: Sized {
     /// The contract.
     const SCHEMA: &'static SchemaDef;

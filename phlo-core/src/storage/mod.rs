@@ -132,3 +132,6 @@ pub trait TableStore: Send + Sync + std::fmt::Debug {
     /// Applies `write` in one atomic commit.
     async fn commit(&self, table: &TableName, write: Write) -> Result<CommitOutcome>;
 }
+
+#[cfg(test)]
+mod tests;
