@@ -39,7 +39,7 @@ pub enum Error {
         table: String,
         /// The Delta Lake error.
         #[source]
-        source: deltalake::DeltaTableError,
+        source: Box<deltalake::DeltaTableError>,
     },
     /// A concurrent writer committed first and the conflict could not be resolved by
     /// re-planning. Nothing was written; run again.
@@ -49,7 +49,7 @@ pub enum Error {
         table: String,
         /// The Delta Lake error.
         #[source]
-        source: deltalake::DeltaTableError,
+        source: Box<deltalake::DeltaTableError>,
     },
     /// A query over a table failed.
     #[error("query error on `{table}`: {source}")]
@@ -58,7 +58,7 @@ pub enum Error {
         table: String,
         /// The DataFusion error.
         #[source]
-        source: datafusion::error::DataFusionError,
+        source: Box<datafusion::error::DataFusionError>,
     },
     /// An Arrow computation failed.
     #[error(transparent)]
@@ -85,7 +85,7 @@ impl Error {
     pub fn storage(table: impl std::fmt::Display, source: deltalake::DeltaTableError) -> Self {
         Error::Storage {
             table: table.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -106,7 +106,7 @@ impl Error {
         if conflict {
             Error::Conflict {
                 table: table.to_string(),
-                source,
+                source: Box::new(source),
             }
         } else {
             Error::storage(table, source)
@@ -120,7 +120,7 @@ impl Error {
     ) -> Self {
         Error::Query {
             table: table.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 

@@ -106,6 +106,6 @@ pub enum Error {
         table: String,
         /// DataFusion's error.
         #[source]
-        source: datafusion::error::DataFusionError,
+        source: Box<datafusion::error::DataFusionError>,
     },
 }

@@ -190,8 +190,13 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
     let user: Vec<usize> = (0..valid.num_columns()).collect();
     let hashes = row_hashes(&valid, &user)?;
     let needs_unique_keys = opts.strategy != MergeStrategy::Append && !opts.key.is_empty();
-    if opts.dedup == Dedup::None && needs_unique_keys {
-        if let Some(d) = find_duplicates(&valid, opts.key)? {
+    let duplicates = if opts.dedup == Dedup::None && needs_unique_keys {
+        find_duplicates(&valid, opts.key)?
+    } else {
+        None
+    };
+    {
+        if let Some(d) = duplicates {
             return Err(Error::DuplicateKeys {
                 table,
                 key: key_names,

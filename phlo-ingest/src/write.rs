@@ -22,7 +22,9 @@ use hashbrown::HashMap;
 use phlo_core::metadata::{PARTITION_DATE, ROW_HASH};
 use phlo_core::names::TableName;
 use phlo_core::spec::MergeStrategy;
-use phlo_core::storage::{CommitTag, PartitionScope, TableStore, Write, WriteOp, scope_predicate};
+use phlo_core::storage::{
+    CommitTag, PartitionScope, ReadVersion, TableStore, Write, WriteOp, scope_predicate,
+};
 
 use crate::{Error, Result};
 
@@ -69,7 +71,7 @@ pub struct WriteSummary {
 fn query_err(table: &TableName) -> impl Fn(datafusion::error::DataFusionError) -> Error + '_ {
     move |source| Error::Query {
         table: table.to_string(),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -191,6 +193,7 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
                     txn_version,
                     metadata: req.metadata.clone(),
                 },
+                read_version: ReadVersion::Exactly(version_before),
             },
         )
         .await?;

@@ -172,29 +172,29 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Materialize { asset, partition } => {
+            let runs_before = if cli.json { rt.runs().await?.len() } else { 0 };
             let result = match partition {
                 Some(p) => rt.materialize(&asset, p).await,
                 None => rt.materialize(&asset, Unpartitioned).await,
             };
-            let report = match result {
-                Ok(report) => report,
-                Err(e) => {
-                    if cli.json {
-                        if let Some(report) = rt
-                            .runs()
-                            .await?
-                            .into_iter()
-                            .rev()
-                            .find(|r| r.asset == asset)
-                        {
-                            println!("{}", serde_json::to_string_pretty(&report)?);
-                        }
-                    }
-                    return Err(e);
+            match result {
+                Ok(report) => {
+                    print_reports(std::slice::from_ref(&report), cli.json)?;
+                    Ok(ExitCode::SUCCESS)
                 }
-            };
-            print_reports(std::slice::from_ref(&report), cli.json)?;
-            Ok(ExitCode::SUCCESS)
+                Err(e) => {
+                    // With --json, the failed run's report (when a run was recorded) goes to stdout.
+                    let recorded = if cli.json {
+                        rt.runs().await?.split_off(runs_before)
+                    } else {
+                        Vec::new()
+                    };
+                    if !recorded.is_empty() {
+                        print_reports(&recorded, true)?;
+                    }
+                    Err(e)
+                }
+            }
         }
         Command::Backfill { asset, from, to } => {
             let report = rt.backfill(&asset, &from, &to).await?;

@@ -73,25 +73,8 @@ pub enum Error {
         second: Location,
     },
     /// Two assets write one table with different schemas. Make them agree or use two tables.
-    #[error(
-        "assets `{first_asset}` ({first}) and `{second_asset}` ({second}) both write `{table}` but with different schemas (`{first_schema}` vs `{second_schema}`)"
-    )]
-    ConflictingSchemas {
-        /// The table.
-        table: String,
-        /// First asset.
-        first_asset: String,
-        /// Its location.
-        first: Location,
-        /// Its schema type.
-        first_schema: String,
-        /// Second asset.
-        second_asset: String,
-        /// Its location.
-        second: Location,
-        /// Its schema type.
-        second_schema: String,
-    },
+    #[error("{0}")]
+    ConflictingSchemas(Box<SchemaConflict>),
     /// An asset's declaration is inconsistent. Fix the `#[ingestion]` attribute.
     #[error("asset `{asset}` ({location}): {reason}")]
     InvalidAsset {
@@ -113,7 +96,7 @@ pub enum Error {
     Sql {
         /// DataFusion's error.
         #[source]
-        source: datafusion::error::DataFusionError,
+        source: Box<datafusion::error::DataFusionError>,
     },
     /// The core layer failed (names, partitions, storage).
     #[error(transparent)]
@@ -129,13 +112,61 @@ pub enum Error {
     Arrow(#[from] arrow::error::ArrowError),
     /// A DataFusion error (from user code).
     #[error(transparent)]
-    DataFusion(#[from] datafusion::error::DataFusionError),
+    DataFusion(Box<datafusion::error::DataFusionError>),
     /// A JSON error (reports, fixtures).
     #[error(transparent)]
     Json(#[from] serde_json::Error),
 }
 
+/// Two assets that write one table with different schemas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaConflict {
+    /// The table.
+    pub table: String,
+    /// First asset.
+    pub first_asset: String,
+    /// Its location.
+    pub first: Location,
+    /// Its schema type.
+    pub first_schema: String,
+    /// Second asset.
+    pub second_asset: String,
+    /// Its location.
+    pub second: Location,
+    /// Its schema type.
+    pub second_schema: String,
+}
+
+impl std::fmt::Display for SchemaConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "assets `{}` ({}) and `{}` ({}) both write `{}` but with different schemas (`{}` vs `{}`)",
+            self.first_asset,
+            self.first,
+            self.second_asset,
+            self.second,
+            self.table,
+            self.first_schema,
+            self.second_schema
+        )
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        Error::DataFusion(Box::new(e))
+    }
+}
+
 impl Error {
+    /// A failed SQL query.
+    pub(crate) fn sql(source: datafusion::error::DataFusionError) -> Self {
+        Error::Sql {
+            source: Box::new(source),
+        }
+    }
+
     /// Marks `source` as transient: the runtime retries it with backoff.
     ///
     /// ```

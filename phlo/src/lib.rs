@@ -51,7 +51,7 @@ pub mod registry;
 mod report;
 mod runtime;
 
-pub use error::{BoxError, Error, Result};
+pub use error::{BoxError, Error, Result, SchemaConflict};
 pub use fetch::{FetchFuture, FetchOutput};
 pub use phlo_core::clock::{
     Clock, FixedClock, RunIdGenerator, SequentialRunIds, SystemClock, UuidRunIds,

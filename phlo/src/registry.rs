@@ -11,6 +11,7 @@ use phlo_core::schema::SchemaDef;
 use phlo_core::spec::{IngestionSpec, Location, MergeStrategy};
 use serde::Serialize;
 
+use crate::error::SchemaConflict;
 use crate::fetch::FetchFn;
 use crate::{Error, Result};
 
@@ -119,18 +120,17 @@ impl Registry {
                 });
             }
             let table = validate(&d)?;
-            if let Some(other) = tables.get(&table).and_then(|n| assets.get(n)) {
-                if !other.descriptor.schema.same_columns(d.schema) {
-                    return Err(Error::ConflictingSchemas {
-                        table: table.to_string(),
-                        first_asset: other.descriptor.name.to_string(),
-                        first: other.descriptor.location,
-                        first_schema: other.descriptor.schema.name.to_string(),
-                        second_asset: d.name.to_string(),
-                        second: d.location,
-                        second_schema: d.schema.name.to_string(),
-                    });
-                }
+            let other = tables.get(&table).and_then(|n| assets.get(n));
+            if let Some(other) = other.filter(|o| !o.descriptor.schema.same_columns(d.schema)) {
+                return Err(Error::ConflictingSchemas(Box::new(SchemaConflict {
+                    table: table.to_string(),
+                    first_asset: other.descriptor.name.to_string(),
+                    first: other.descriptor.location,
+                    first_schema: other.descriptor.schema.name.to_string(),
+                    second_asset: d.name.to_string(),
+                    second: d.location,
+                    second_schema: d.schema.name.to_string(),
+                })));
             }
             tables.insert(table.clone(), d.name);
             assets.insert(
@@ -196,13 +196,11 @@ fn validate(d: &IngestionDescriptor) -> Result<TableName> {
             )));
         }
     }
-    if let Some(o) = spec.order_by {
-        if d.schema.field(o).is_none() {
-            return Err(invalid(format!(
-                "order_by `{o}` is not a field of `{}`",
-                d.schema.name
-            )));
-        }
+    if let Some(o) = spec.order_by.filter(|o| d.schema.field(o).is_none()) {
+        return Err(invalid(format!(
+            "order_by `{o}` is not a field of `{}`",
+            d.schema.name
+        )));
     }
     for f in d.schema.fields {
         if phlo_core::metadata::is_metadata(f.name) {

@@ -15,7 +15,8 @@ use deltalake::protocol::SaveMode;
 use url::Url;
 
 use super::{
-    CommitOutcome, PartitionScope, TableStore, Write, WriteOp, date_literal, scope_predicate,
+    CommitOutcome, PartitionScope, ReadVersion, TableStore, Write, WriteOp, date_literal,
+    scope_predicate,
 };
 use crate::metadata::PARTITION_DATE;
 use crate::names::{TableName, check_identifier};
@@ -82,9 +83,14 @@ impl DeltaStore {
 }
 
 fn commit_properties(write: &Write) -> CommitProperties {
-    CommitProperties::default()
+    let props = CommitProperties::default()
         .with_metadata(write.tag.metadata.clone())
-        .with_application_transaction(Transaction::new(&write.tag.app_id, write.tag.txn_version))
+        .with_application_transaction(Transaction::new(&write.tag.app_id, write.tag.txn_version));
+    match write.read_version {
+        ReadVersion::Latest => props,
+        // Planned against one version: never let the commit rebase onto another one.
+        ReadVersion::Exactly(_) => props.with_max_retries(0),
+    }
 }
 
 fn qualified(relation: &str, name: &str) -> Expr {
@@ -131,10 +137,11 @@ impl TableStore for DeltaStore {
             }
             for t in read(&ns.path())?.flatten() {
                 let name = t.file_name().to_string_lossy().to_string();
-                if t.path().join("_delta_log").is_dir() {
-                    if let Ok(table) = TableName::parse(&format!("{ns_name}.{name}")) {
-                        tables.push(table);
-                    }
+                if !t.path().join("_delta_log").is_dir() {
+                    continue;
+                }
+                if let Ok(table) = TableName::parse(&format!("{ns_name}.{name}")) {
+                    tables.push(table);
                 }
             }
         }
@@ -154,7 +161,27 @@ impl TableStore for DeltaStore {
     }
 
     async fn commit(&self, table: &TableName, write: Write) -> Result<CommitOutcome> {
-        let delta = self.load_or_new(table).await?;
+        let delta = match write.read_version {
+            ReadVersion::Latest => self.load_or_new(table).await?,
+            ReadVersion::Exactly(None) => match self.load(table).await? {
+                // Created by someone else since the write was planned.
+                Some(t) => {
+                    let version = t.version().unwrap_or_default();
+                    return Err(Error::commit(
+                        table,
+                        deltalake::DeltaTableError::VersionAlreadyExists(version),
+                    ));
+                }
+                None => self.load_or_new(table).await?,
+            },
+            ReadVersion::Exactly(Some(v)) => {
+                let version = u64::try_from(v)
+                    .map_err(|_| Error::internal(format!("negative table version {v}")))?;
+                deltalake::open_table_with_version(self.table_url(table)?, version)
+                    .await
+                    .map_err(|e| Error::storage(table, e))?
+            }
+        };
         let version_before = delta.version().map(|v| v as i64);
         let props = commit_properties(&write);
         let schema_mode = write.allow_new_columns.then_some(SchemaMode::Merge);

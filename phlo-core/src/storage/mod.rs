@@ -83,6 +83,17 @@ pub enum WriteOp {
     },
 }
 
+/// Which table state a write was planned against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadVersion {
+    /// A blind append: it may land on whatever the latest version is.
+    Latest,
+    /// The write was planned against this version (`None`: the table did not exist). If
+    /// another commit landed since, the commit fails with [`crate::Error::Conflict`] and the
+    /// caller plans again.
+    Exactly(Option<i64>),
+}
+
 /// A write and how the commit is made.
 #[derive(Debug, Clone)]
 pub struct Write {
@@ -94,6 +105,8 @@ pub struct Write {
     pub allow_new_columns: bool,
     /// Identity of the commit.
     pub tag: CommitTag,
+    /// The table state the write was planned against.
+    pub read_version: ReadVersion,
 }
 
 /// What a commit did.

@@ -28,6 +28,7 @@ fn write(op: WriteOp, txn_version: i64) -> Write {
             txn_version,
             metadata: vec![("phlo.run_id".into(), serde_json::json!("r1"))],
         },
+        read_version: ReadVersion::Latest,
     }
 }
 

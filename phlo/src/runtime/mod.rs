@@ -162,11 +162,8 @@ impl Runtime {
     /// ```
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>> {
         let ctx = self.session().await?;
-        let df = ctx
-            .sql(query)
-            .await
-            .map_err(|source| Error::Sql { source })?;
-        df.collect().await.map_err(|source| Error::Sql { source })
+        let df = ctx.sql(query).await.map_err(Error::sql)?;
+        df.collect().await.map_err(Error::sql)
     }
 
     /// A DataFusion session with every table registered as `ns.table`.
@@ -182,14 +179,14 @@ impl Runtime {
                     let s: Arc<dyn SchemaProvider> = Arc::new(MemorySchemaProvider::new());
                     catalog
                         .register_schema(table.namespace(), s.clone())
-                        .map_err(|source| Error::Sql { source })?;
+                        .map_err(Error::sql)?;
                     s
                 }
             };
             if let Some(provider) = self.store.provider(&table).await? {
                 schema
                     .register_table(table.name().to_string(), provider)
-                    .map_err(|source| Error::Sql { source })?;
+                    .map_err(Error::sql)?;
             }
         }
         Ok(ctx)

@@ -9,7 +9,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use phlo_core::names::TableName;
 use phlo_core::schema::UTC;
-use phlo_core::storage::{CommitTag, Write, WriteOp};
+use phlo_core::storage::{CommitTag, ReadVersion, Write, WriteOp};
 
 use super::Runtime;
 use crate::Result;
@@ -84,6 +84,7 @@ pub async fn record_run(rt: &Runtime, report: &RunReport) -> Result<()> {
                     txn_version: 0,
                     metadata: vec![("phlo.run_id".into(), serde_json::json!(report.run_id))],
                 },
+                read_version: ReadVersion::Latest,
             },
         )
         .await?;

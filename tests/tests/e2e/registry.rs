@@ -82,7 +82,7 @@ fn one_table_two_schemas_is_an_error_naming_both() {
     other.spec.unique_key = &["sensor"];
     let err = Registry::from_descriptors([descriptor("events_a", "events", 10), other]);
     match err {
-        Err(e @ Error::ConflictingSchemas { .. }) => {
+        Err(e @ Error::ConflictingSchemas(_)) => {
             let msg = e.to_string();
             assert!(
                 msg.contains("events_a")
