@@ -1,1 +1,28 @@
-//! examples
+//! Example pipelines written the way a user crate would write them: each module is one
+//! user story, importing only `phlo::`.
+//!
+//! - [`glucose`]: continuous glucose monitor readings, one NDJSON file per day, merged by
+//!   reading id with corrections, retries and invalid rows (see `examples/README.md`).
+//!
+//! A binary serving these assets through phlo's CLI:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     phlo_examples::register();
+//!     phlo::cli::main()
+//! }
+//! ```
+
+pub mod glucose;
+
+pub use glucose::{GlucoseReading, glucose_readings};
+
+/// Names of the assets this crate registers.
+pub const ASSETS: &[&str] = &["glucose_readings"];
+
+/// Makes sure this crate is linked into the calling binary, and with it the assets its
+/// `#[ingestion]` functions register: a binary that never names a library crate does not
+/// link it, and its registrations silently vanish. Returns the registered asset names.
+pub fn register() -> &'static [&'static str] {
+    std::hint::black_box(ASSETS)
+}

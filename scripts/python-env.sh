@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Creates <repo>/.venv with the Python packages that read phlo's Delta tables back
+# (tests/tests/python_interop.rs, scripts/read_delta.py). Idempotent and quiet: a venv that
+# already has the pinned versions is left alone. Without python3 it says so and exits 0,
+# and the interop test skips.
+#
+#   scripts/python-env.sh          # then: .venv/bin/python scripts/read_delta.py TABLE_DIR
+#
+# PHLO_VENV overrides the venv's location.
+set -euo pipefail
+
+# Pinned: deltalake 1.6 reads tables written by deltalake-rs 1.1 (phlo's writer).
+DELTALAKE_VERSION="1.6.6"
+PYARROW_VERSION="21.0.0"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${PHLO_VENV:-$root/.venv}"
+want="deltalake==$DELTALAKE_VERSION pyarrow==$PYARROW_VERSION"
+stamp="$venv/.phlo-requirements"
+
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "python-env: python3 not found; the Delta read-back check needs it (skipped)" >&2
+    exit 0
+fi
+
+if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    exit 0
+fi
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    if ! python3 -m venv "$venv" >/dev/null; then
+        echo "python-env: 'python3 -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
+        exit 1
+    fi
+fi
+
+# shellcheck disable=SC2086 # $want is a list of requirements
+if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want; then
+    echo "python-env: could not install $want into $venv" >&2
+    exit 1
+fi
+echo "$want" >"$stamp"
