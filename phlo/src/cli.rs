@@ -10,6 +10,7 @@
 //! app [--warehouse DIR] [--json] list
 //! app materialize ASSET [--partition YYYY-MM-DD]
 //! app backfill ASSET --from YYYY-MM-DD --to YYYY-MM-DD
+//! app check TABLE [--partition YYYY-MM-DD]
 //! app sql "SELECT …"
 //! app runs [--asset NAME] [--limit N]
 //! ```
@@ -70,6 +71,14 @@ enum Command {
         /// Last day (YYYY-MM-DD), inclusive.
         #[arg(long)]
         to: String,
+    },
+    /// Run the quality checks registered for a table (exit code 1 when a blocking check fails).
+    Check {
+        /// Table, `ns.name`.
+        table: String,
+        /// Partition key (YYYY-MM-DD); without it, each asset's rolling window.
+        #[arg(long)]
+        partition: Option<String>,
     },
     /// Run a SQL query over the warehouse (tables are `ns.table`).
     Sql {
@@ -143,9 +152,9 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::List => {
             let assets = rt.assets();
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&assets)?);
+                out(&serde_json::to_string_pretty(&assets)?);
             } else {
-                let mut t = table(&[
+                let mut t = table_of(&[
                     "asset",
                     "table",
                     "group",
@@ -167,7 +176,7 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                         a.schema,
                     ]);
                 }
-                println!("{t}");
+                out(&t.to_string());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -215,20 +224,42 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
+        Command::Check { table, partition } => {
+            let run = rt.check(&table, partition.as_deref()).await?;
+            if cli.json {
+                out(&serde_json::to_string_pretty(&run)?);
+            } else {
+                let mut t = table_of(&["check", "passed", "severity", "failed", "total", "fraction", "threshold", "message"]);
+                for r in &run.report.results {
+                    t.add_row(vec![
+                        r.name.clone(),
+                        r.passed.to_string(),
+                        format!("{:?}", r.severity).to_lowercase(),
+                        r.failed_count.to_string(),
+                        r.total_count.to_string(),
+                        format!("{:.4}", r.failure_fraction),
+                        r.threshold.to_string(),
+                        r.message.clone().unwrap_or_default(),
+                    ]);
+                }
+                out(&t.to_string());
+            }
+            Ok(if run.blocked { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::Sql { query } => {
             let batches = rt.sql(&query).await?;
             if cli.json {
-                let mut out = Vec::new();
+                let mut buf = Vec::new();
                 {
-                    let mut w = arrow::json::ArrayWriter::new(&mut out);
+                    let mut w = arrow::json::ArrayWriter::new(&mut buf);
                     for b in &batches {
                         w.write(b)?;
                     }
                     w.finish()?;
                 }
-                println!("{}", String::from_utf8_lossy(&out));
+                out(&String::from_utf8_lossy(&buf));
             } else {
-                println!("{}", pretty_format_batches(&batches)?);
+                out(&pretty_format_batches(&batches)?.to_string());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -247,7 +278,14 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn table(header: &[&str]) -> Table {
+/// Prints a line to stdout; a closed pipe (`app runs | head`) ends output quietly.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+}
+
+fn table_of(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(header.to_vec());
@@ -256,10 +294,10 @@ fn table(header: &[&str]) -> Table {
 
 fn print_reports(reports: &[RunReport], json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(reports)?);
+        out(&serde_json::to_string_pretty(reports)?);
         return Ok(());
     }
-    let mut t = table(&[
+    let mut t = table_of(&[
         "asset",
         "partition",
         "status",
@@ -299,10 +337,10 @@ fn print_reports(reports: &[RunReport], json: bool) -> Result<()> {
             r.run_id.clone(),
         ]);
     }
-    println!("{t}");
+    out(&t.to_string());
     for r in reports.iter().filter(|r| r.status == RunStatus::Failed) {
         if let Some(e) = &r.error {
-            println!("{} {}: {e}", r.asset, r.partition.as_deref().unwrap_or("-"));
+            out(&format!("{} {}: {e}", r.asset, r.partition.as_deref().unwrap_or("-")));
         }
     }
     Ok(())

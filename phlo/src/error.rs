@@ -54,6 +54,20 @@ pub enum Error {
         /// The limit.
         limit: Duration,
     },
+    /// Blocking quality checks failed on the staged result: nothing was published.
+    #[error("blocking quality checks failed on `{table}`, nothing was published: {}", .report.results.iter().filter(|r| !r.passed && r.severity == phlo_quality::Severity::Error).map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))]
+    QualityGate {
+        /// The table.
+        table: String,
+        /// Every check result of the audit.
+        report: Box<phlo_quality::QualityReport>,
+    },
+    /// The warehouse has no such table.
+    #[error("the warehouse has no table `{table}`")]
+    UnknownTable {
+        /// The table.
+        table: String,
+    },
     /// No asset of that name is registered.
     #[error("no asset named `{name}`; registered assets: {}", .known.join(", "))]
     UnknownAsset {

@@ -45,6 +45,7 @@
 //! ```
 
 pub mod cli;
+pub mod quality;
 mod error;
 mod fetch;
 pub mod registry;
@@ -61,9 +62,9 @@ pub use phlo_core::schema::{IntoBatches, Schema};
 pub use phlo_core::spec::{Dedup, MergeStrategy};
 pub use phlo_ingest::{CheckFailures, FailureSample, ValidationReport};
 pub use phlo_macros::{Schema, ingestion};
-pub use registry::{AssetInfo, Registry};
+pub use registry::{AssetInfo, QualityDescriptor, QualitySpec, Registry};
 pub use report::{BackfillReport, RunReport, RunStatus, StepTimings};
-pub use runtime::{PartitionArg, Runtime, RuntimeBuilder, Unpartitioned};
+pub use runtime::{PartitionArg, QualityRun, Runtime, RuntimeBuilder, Unpartitioned};
 
 /// Arrow, at the version phlo uses: match it in your crate through this re-export.
 pub use arrow;
@@ -83,6 +84,7 @@ pub mod crates {
 pub mod prelude {
     pub use crate::arrow::record_batch::RecordBatch;
     pub use crate::chrono::{DateTime, NaiveDate, Utc};
+    pub use crate::quality::{CheckOutcome, CheckScope};
     pub use crate::{
         PartitionContext, PartitionKey, RunReport, RunStatus, Runtime, Schema, Unpartitioned,
         ingestion,

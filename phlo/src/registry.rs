@@ -32,6 +32,75 @@ pub struct IngestionDescriptor {
 
 inventory::collect!(IngestionDescriptor);
 
+/// The options of a `#[quality]` asset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualitySpec {
+    /// The checked table, `ns.name`.
+    pub table: &'static str,
+    /// Whether a failing `error` check blocks publication (the default).
+    pub blocking: bool,
+    /// Whether checks are scoped to a partition (the default) or a rolling window.
+    pub partition_aware: bool,
+    /// The partition column.
+    pub partition_column: &'static str,
+    /// Days in the window when no partition is given.
+    pub rolling_window_days: u32,
+    /// Whether checks always cover the whole table.
+    pub full_table: bool,
+    /// Asset group.
+    pub group: Option<&'static str>,
+}
+
+impl QualitySpec {
+    /// The defaults; the macro fills in what the user set.
+    pub const DEFAULT: QualitySpec = QualitySpec {
+        table: "",
+        blocking: true,
+        partition_aware: true,
+        partition_column: phlo_core::metadata::PARTITION_DATE,
+        rolling_window_days: 7,
+        full_table: false,
+        group: None,
+    };
+}
+
+/// One quality asset, as `#[quality]` registers it.
+#[derive(Debug, Clone, Copy)]
+pub struct QualityDescriptor {
+    /// The asset's name (the function's name).
+    pub name: &'static str,
+    /// Its options.
+    pub spec: QualitySpec,
+    /// The built-in checks of `checks = [...]` (empty for a custom-function asset).
+    pub checks: fn() -> Vec<Box<dyn phlo_quality::Check>>,
+    /// The user function, for an asset whose function has a body.
+    pub custom: Option<crate::quality::CustomCheckFn>,
+    /// Where it is defined.
+    pub location: Location,
+}
+
+inventory::collect!(QualityDescriptor);
+
+/// A validated quality asset.
+#[derive(Debug, Clone)]
+pub struct QualityAsset {
+    /// The descriptor.
+    pub descriptor: QualityDescriptor,
+    /// The parsed table.
+    pub table: TableName,
+}
+
+impl QualityAsset {
+    /// The asset's checks, in declaration order (the custom function last).
+    pub fn checks(&self) -> Vec<Box<dyn phlo_quality::Check>> {
+        let mut checks = (self.descriptor.checks)();
+        if let Some(f) = self.descriptor.custom {
+            checks.push(Box::new(crate::quality::FnCheck::new(self.descriptor.name, f)));
+        }
+        checks
+    }
+}
+
 /// An asset as listed by [`crate::Runtime::assets`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AssetInfo {
@@ -89,12 +158,58 @@ impl Asset {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     assets: BTreeMap<&'static str, Asset>,
+    quality: BTreeMap<&'static str, QualityAsset>,
 }
 
 impl Registry {
-    /// Every asset registered in this binary by `#[ingestion]`.
+    /// Every asset registered in this binary by `#[ingestion]` and `#[quality]`.
     pub fn global() -> Result<Self> {
-        Self::from_descriptors(inventory::iter::<IngestionDescriptor>.into_iter().copied())
+        Self::from_descriptors(inventory::iter::<IngestionDescriptor>.into_iter().copied())?
+            .with_quality(inventory::iter::<QualityDescriptor>.into_iter().copied())
+    }
+
+    /// Adds quality assets; names must be unique among all assets, tables must be `ns.name`.
+    pub fn with_quality(mut self, descriptors: impl IntoIterator<Item = QualityDescriptor>) -> Result<Self> {
+        let mut all: Vec<QualityDescriptor> = descriptors.into_iter().collect();
+        all.sort_by(|a, b| (a.name, a.location.file, a.location.line).cmp(&(b.name, b.location.file, b.location.line)));
+        for d in all {
+            let first = self
+                .assets
+                .get(d.name)
+                .map(|a| a.descriptor.location)
+                .or_else(|| self.quality.get(d.name).map(|q| q.descriptor.location));
+            if let Some(first) = first {
+                return Err(Error::DuplicateAsset {
+                    name: d.name.to_string(),
+                    first,
+                    second: d.location,
+                });
+            }
+            let invalid = |reason: String| Error::InvalidAsset {
+                asset: d.name.to_string(),
+                location: d.location,
+                reason,
+            };
+            if !d.spec.table.contains('.') {
+                return Err(invalid(format!("table `{}` must be `ns.name`", d.spec.table)));
+            }
+            let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
+            if d.spec.rolling_window_days == 0 {
+                return Err(invalid("rolling_window_days must be at least 1".into()));
+            }
+            self.quality.insert(d.name, QualityAsset { descriptor: d, table });
+        }
+        Ok(self)
+    }
+
+    /// Quality assets checking `table`, sorted by name.
+    pub fn quality_for(&self, table: &TableName) -> Vec<&QualityAsset> {
+        self.quality.values().filter(|q| &q.table == table).collect()
+    }
+
+    /// Every quality asset, sorted by name.
+    pub fn quality(&self) -> impl Iterator<Item = &QualityAsset> {
+        self.quality.values()
     }
 
     /// A registry of exactly these descriptors (tests, embedding).
@@ -141,7 +256,10 @@ impl Registry {
                 },
             );
         }
-        Ok(Registry { assets })
+        Ok(Registry {
+            assets,
+            quality: BTreeMap::new(),
+        })
     }
 
     /// The asset called `name`.

@@ -29,14 +29,11 @@ pub struct DeltaStore {
 }
 
 impl DeltaStore {
-    /// A store rooted at `root` (created when missing).
+    /// A store rooted at `root`. The directory is created by the first write, so reading an
+    /// empty warehouse leaves no trace.
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref();
-        std::fs::create_dir_all(root).map_err(|source| Error::Io {
-            path: root.display().to_string(),
-            source,
-        })?;
-        let root = std::fs::canonicalize(root).map_err(|source| Error::Io {
+        let root = std::path::absolute(root).map_err(|source| Error::Io {
             path: root.display().to_string(),
             source,
         })?;
@@ -130,6 +127,9 @@ impl TableStore for DeltaStore {
                 source,
             })
         };
+        if !self.root.is_dir() {
+            return Ok(tables);
+        }
         for ns in read(&self.root)?.flatten() {
             let ns_name = ns.file_name().to_string_lossy().to_string();
             if check_identifier(&ns_name).is_err() || !ns.path().is_dir() {

@@ -202,6 +202,24 @@ impl Runtime {
             ),
             ("phlo.run_id".to_string(), serde_json::json!(report.run_id)),
         ];
+        // 7. Audit before publish: blocking checks on the staged result gate the commit.
+        if prepared.load.num_rows() > 0 {
+            let audit = self
+                .audit(table, &prepared.load, spec.merge_strategy, spec.unique_key, scope, &report.run_id)
+                .await?;
+            if let Some((quality, blocked)) = audit {
+                report.checks = quality.results.clone();
+                if blocked {
+                    return Err(Error::QualityGate {
+                        table: table.to_string(),
+                        report: Box::new(quality),
+                    });
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(timeout());
+            }
+        }
         if prepared.load.num_rows() == 0 {
             report.status = RunStatus::NoData;
         } else {

@@ -9,6 +9,8 @@
 //!    └─ record     one row in _phlo.runs; RunReport returned
 //! ```
 
+mod audit;
+mod check_results;
 mod materialize;
 mod retry;
 mod runs;
@@ -27,6 +29,7 @@ use crate::registry::{AssetInfo, Registry};
 use crate::report::{BackfillReport, RunReport};
 use crate::{Error, Result};
 
+pub use audit::QualityRun;
 pub use materialize::PartitionArg;
 
 /// Marker for materializing an unpartitioned asset: `rt.materialize("x", Unpartitioned)`.
