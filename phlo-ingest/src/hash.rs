@@ -117,7 +117,29 @@ pub fn row_hashes(batch: &RecordBatch, columns: &[usize]) -> Result<Vec<u128>> {
 
 /// The 32-character lowercase hex form of a row hash.
 pub fn to_hex(hash: u128) -> String {
-    format!("{hash:032x}")
+    String::from_utf8_lossy(&hex_bytes(hash)).into_owned()
+}
+
+/// The hex digits of a row hash, without allocating.
+pub fn hex_bytes(hash: u128) -> [u8; 32] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (i, byte) in hash.to_be_bytes().iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(byte >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    out
+}
+
+/// A `Utf8` column of the hex forms of `hashes`, built in one buffer.
+pub fn hex_array(hashes: &[u128]) -> arrow::array::StringArray {
+    let mut builder = arrow::array::StringBuilder::with_capacity(hashes.len(), hashes.len() * 32);
+    for h in hashes {
+        let digits = hex_bytes(*h);
+        // The digits are ASCII, so this never fails.
+        builder.append_value(std::str::from_utf8(&digits).unwrap_or_default());
+    }
+    builder.finish()
 }
 
 #[cfg(test)]
@@ -169,6 +191,19 @@ mod tests {
         "f1d6e939f32b769167f7bad3713908ad",
         "a3941f28559d61d22b09042eb9d0aa9c",
     ];
+
+    #[test]
+    fn hex_forms_agree() {
+        for h in [
+            0u128,
+            1,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+        ] {
+            assert_eq!(to_hex(h), format!("{h:032x}"));
+        }
+        assert_eq!(hex_array(&[255]).value(0), format!("{:032x}", 255));
+    }
 
     #[test]
     fn null_differs_from_empty_and_zero_signs_agree() -> Result<()> {

@@ -10,7 +10,7 @@ use phlo_core::metadata::{INGESTED_AT, PARTITION_DATE, ROW_HASH, RUN_ID};
 use phlo_core::schema::UTC;
 
 use crate::Result;
-use crate::hash::to_hex;
+use crate::hash::hex_array;
 
 /// The values shared by every row of one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +62,6 @@ pub fn with_metadata(
     columns.push(Arc::new(StringArray::from_iter_values(
         std::iter::repeat_n(stamp.run_id.as_str(), n),
     )));
-    columns.push(Arc::new(StringArray::from_iter_values(
-        hashes.iter().map(|h| to_hex(*h)),
-    )));
+    columns.push(Arc::new(hex_array(hashes)));
     Ok(RecordBatch::try_new(schema, columns)?)
 }

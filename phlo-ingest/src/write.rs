@@ -300,7 +300,14 @@ async fn plan_merge(
     for i in 0..load_rows.num_rows() {
         index.insert(load_rows.row(i).data(), i as u32);
     }
-    let load_hashes = hash_values(load)?;
+    // Compared as hex text: parsing millions of target hashes back to numbers costs more.
+    let load_hash_column = match load.column_by_name(ROW_HASH) {
+        Some(c) => Some(utf8(c)?),
+        None => None,
+    };
+    let load_hashes = load_hash_column
+        .as_ref()
+        .and_then(|c| c.as_string_opt::<i32>());
     // 0 = new, 1 = changed, 2 = unchanged
     let mut state = vec![0u8; load.num_rows()];
     let mut partitions: BTreeSet<Option<i32>> = BTreeSet::new();
@@ -348,10 +355,8 @@ async fn plan_merge(
             let Some(&j) = index.get(rows.row(i).data()) else {
                 continue;
             };
-            let same = match (hashes, load_hashes.get(j as usize)) {
-                (Some(h), Some(l)) => {
-                    h.is_valid(i) && u128::from_str_radix(h.value(i), 16).ok() == Some(*l)
-                }
+            let same = match (hashes, load_hashes) {
+                (Some(h), Some(l)) => h.is_valid(i) && h.value(i) == l.value(j as usize),
                 _ => false,
             };
             if same {
