@@ -21,7 +21,12 @@ pub mod runner;
 pub mod scope;
 
 pub use check::{Check, Evaluation};
-pub use checks::*;
+pub use checks::{
+    AcceptedValue, AcceptedValuesCheck, AggregateConsistencyCheck, CheckOutcome,
+    ChecksumReconciliationCheck, CountCheck, CustomSqlCheck, FreshnessCheck, KeyParityCheck,
+    MAX_SAMPLES, MatchMode, NullCheck, PatternCheck, RangeCheck, ReconciliationCheck, SchemaCheck,
+    UniqueCheck,
+};
 pub use error::{Error, Result};
 pub use result::{CheckResult, QualityReport, Severity};
 pub use runner::run_checks;

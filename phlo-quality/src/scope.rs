@@ -103,6 +103,11 @@ impl CheckScope {
         }
     }
 
+    /// The partition column the window filters on.
+    pub fn partition_column(&self) -> &str {
+        &self.partition_column
+    }
+
     /// The instant checks treat as "now" (the runtime's clock).
     pub fn now(&self) -> DateTime<Utc> {
         self.now

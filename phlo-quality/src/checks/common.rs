@@ -6,7 +6,7 @@ use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 
-use crate::scope::{quote_ident, quote_table};
+use crate::scope::quote_ident;
 use crate::{CheckScope, Error, Result, Severity};
 
 /// Samples kept per check result.
@@ -128,11 +128,6 @@ pub(crate) fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-/// Whether values of `t` are numbers.
-pub(crate) fn is_numeric(t: &DataType) -> bool {
-    t.is_numeric()
-}
-
 /// Whether values of `t` are floats (and may be NaN).
 pub(crate) fn is_float(t: &DataType) -> bool {
     t.is_floating()
@@ -180,17 +175,6 @@ pub(crate) fn scalar_i128(v: &ScalarValue) -> Option<Option<i128>> {
     })
 }
 
-/// A float from an aggregate row (`None` for null).
-pub(crate) fn float_at(row: &[ScalarValue], i: usize) -> Result<Option<f64>> {
-    match row.get(i) {
-        Some(ScalarValue::Float64(v)) => Ok(*v),
-        Some(ScalarValue::Null) => Ok(None),
-        other => Err(internal(format!(
-            "aggregate column {i} is not a float: {other:?}"
-        ))),
-    }
-}
-
 /// A timestamp or date scalar as microseconds since the epoch (`None` for null).
 pub(crate) fn scalar_micros(v: &ScalarValue) -> Option<Option<i64>> {
     Some(match v {
@@ -217,10 +201,10 @@ pub(crate) fn is_temporal(t: &DataType) -> bool {
     )
 }
 
-/// An internal error (our bug): a query of a shape we built returned something else.
+/// A query we built returned something of another shape (a bug in phlo: please report).
 pub(crate) fn internal(reason: String) -> Error {
-    Error::Query(Box::new(datafusion::error::DataFusionError::Internal(
-        reason,
+    Error::Query(Box::new(datafusion::error::DataFusionError::Execution(
+        format!("{reason} (a bug in phlo-quality; please report it)"),
     )))
 }
 
@@ -258,61 +242,6 @@ pub(crate) fn batches_to_json(batches: &[RecordBatch]) -> Result<Vec<serde_json:
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
         .map_err(|e| internal(format!("samples are not valid JSON: {e}")))?;
     Ok(rows)
-}
-
-/// The `WHERE` clause that scopes `other` like the checked table: the scope's predicate when
-/// `other` has the scope's partition column and the scope is not the full table, else `TRUE`.
-pub(crate) fn other_where(scope: &CheckScope, other_schema: &SchemaRef) -> String {
-    let partition_column = partition_column_of(scope);
-    let has = other_schema.field_with_name(&partition_column).is_ok();
-    if has {
-        scope.where_sql()
-    } else {
-        "TRUE".to_string()
-    }
-}
-
-/// The partition column the scope filters on, recovered from its predicate.
-fn partition_column_of(scope: &CheckScope) -> String {
-    // `where_sql` starts with the quoted partition column (or is `TRUE`).
-    let sql = scope.where_sql();
-    let Some(rest) = sql.strip_prefix('"') else {
-        return String::new();
-    };
-    let mut name = String::new();
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '"' {
-            if chars.peek() == Some(&'"') {
-                chars.next();
-                name.push('"');
-            } else {
-                break;
-            }
-        } else {
-            name.push(c);
-        }
-    }
-    name
-}
-
-/// `SELECT <projection> FROM <other> WHERE <scope if applicable> [AND <predicate>]`.
-pub(crate) fn other_select(
-    scope: &CheckScope,
-    other: &str,
-    other_schema: &SchemaRef,
-    projection: &str,
-    predicate: Option<&str>,
-) -> String {
-    let mut sql = format!(
-        "SELECT {projection} FROM {} WHERE {}",
-        quote_table(other),
-        other_where(scope, other_schema)
-    );
-    if let Some(p) = predicate {
-        sql.push_str(&format!(" AND ({p})"));
-    }
-    sql
 }
 
 /// `Some("the scope is empty")` when `total` is 0.

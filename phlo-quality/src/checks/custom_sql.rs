@@ -20,7 +20,8 @@ use crate::{Check, CheckScope, Error, Evaluation, Result, Severity};
 ///   checks ignore nulls). The threshold applies as usual.
 ///
 /// Anything else — several columns, another type, zero or several rows of integers, a
-/// null count, DDL or DML — is [`Error::Config`]. The query is streamed, never collected.
+/// null or negative count — is [`Error::Config`]. DDL and DML are refused (the session
+/// runs the query read-only). The result is streamed, never collected.
 ///
 /// ```rust
 /// use phlo_quality::{Check, CustomSqlCheck};
@@ -64,7 +65,10 @@ impl CustomSqlCheck {
         }
     }
 
-    async fn count(&self, mut stream: datafusion::physical_plan::SendableRecordBatchStream) -> Result<Evaluation> {
+    async fn count(
+        &self,
+        mut stream: datafusion::physical_plan::SendableRecordBatchStream,
+    ) -> Result<Evaluation> {
         let mut value: Option<i128> = None;
         let mut rows = 0usize;
         while let Some(batch) = stream.next().await {
@@ -85,9 +89,11 @@ impl CustomSqlCheck {
         let Some(n) = value else {
             return Err(self.config("the count query returned no row"));
         };
+        let count = u64::try_from(n)
+            .map_err(|_| self.config(format!("the count query returned {n}, a negative count")))?;
         let passed = n == i128::from(self.expect);
         Ok(Evaluation {
-            failed_count: u64::try_from(n).unwrap_or(0),
+            failed_count: count,
             total_count: 0,
             samples: Vec::new(),
             repro_sql: self.sql.clone(),
@@ -96,7 +102,10 @@ impl CustomSqlCheck {
         })
     }
 
-    async fn verdicts(&self, mut stream: datafusion::physical_plan::SendableRecordBatchStream) -> Result<Evaluation> {
+    async fn verdicts(
+        &self,
+        mut stream: datafusion::physical_plan::SendableRecordBatchStream,
+    ) -> Result<Evaluation> {
         let (mut failed, mut total) = (0u64, 0u64);
         while let Some(batch) = stream.next().await {
             let batch = batch?;

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::common::{CheckOptions, check_options, column_type, is_temporal, query_row, scalar_micros};
+use super::common::{
+    CheckOptions, check_options, column_type, is_temporal, query_row, scalar_micros,
+};
 use crate::scope::quote_ident;
 use crate::{Check, CheckScope, Error, Evaluation, Result, Severity};
 
@@ -64,8 +66,12 @@ fn human(d: Duration) -> String {
     let secs = d.num_seconds();
     let sign = if secs < 0 { "-" } else { "" };
     let secs = secs.unsigned_abs();
-    let (days, hours, minutes, seconds) =
-        (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
+    let (days, hours, minutes, seconds) = (
+        secs / 86_400,
+        secs % 86_400 / 3_600,
+        secs % 3_600 / 60,
+        secs % 60,
+    );
     let text = if days > 0 {
         format!("{days}d {hours}h {minutes}m")
     } else if hours > 0 {

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 
-use super::common::{CheckOptions, check_options, count_at, empty_message, failing_rows, query_row, strings};
+use super::common::{
+    CheckOptions, check_options, count_at, empty_message, failing_rows, query_row, strings,
+};
 use crate::scope::quote_ident;
 use crate::{Check, CheckScope, Error, Evaluation, Result, Severity};
 
@@ -70,10 +72,7 @@ impl Check for NullCheck {
         let cols: Vec<&str> = self.columns.iter().map(String::as_str).collect();
         scope.require_columns(&cols).await?;
         let pred = self.predicate();
-        let sql = scope.select_sql(
-            &format!("count(*), count(*) FILTER (WHERE {pred})"),
-            None,
-        );
+        let sql = scope.select_sql(&format!("count(*), count(*) FILTER (WHERE {pred})"), None);
         let row = query_row(scope.ctx(), &sql).await?;
         let (total, failed) = (count_at(&row, 0)?, count_at(&row, 1)?);
         let repro_sql = scope.select_sql("*", Some(&pred));

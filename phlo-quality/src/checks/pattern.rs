@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::common::{
-    CheckOptions, check_options, column_type, count_at, failing_rows, is_string,
-    no_values_message, query_row, sql_str, validate_regex,
+    CheckOptions, check_options, column_type, count_at, failing_rows, is_string, no_values_message,
+    query_row, sql_str, validate_regex,
 };
 use crate::scope::quote_ident;
 use crate::{Check, CheckScope, Error, Evaluation, Result, Severity};
@@ -76,7 +76,6 @@ impl PatternCheck {
             MatchMode::Search => p.clone(),
         }
     }
-
 }
 
 check_options!(PatternCheck);

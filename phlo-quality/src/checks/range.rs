@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::common::{
-    CheckOptions, check_options, column_type, count_at, failing_rows, is_float,
-    no_values_message, query_row, sql_f64,
+    CheckOptions, check_options, column_type, count_at, failing_rows, is_float, no_values_message,
+    query_row, sql_f64,
 };
 use crate::scope::quote_ident;
 use crate::{Check, CheckScope, Error, Evaluation, Result, Severity};

@@ -162,7 +162,9 @@ pub(crate) fn assert_missing_column(result: &CheckResult, column: &str) {
     assert!(!result.passed, "{result:?}");
     let message = result.message.clone().unwrap_or_default();
     assert!(
-        message.contains(&format!("column `{column}` does not exist in `bronze.events`")),
+        message.contains(&format!(
+            "column `{column}` does not exist in `bronze.events`"
+        )),
         "{message}"
     );
 }

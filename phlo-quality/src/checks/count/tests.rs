@@ -3,7 +3,11 @@ use crate::checks::test_support::*;
 
 #[tokio::test]
 async fn passes_within_bounds() {
-    let r = run_one(CountCheck::new().min_rows(3).max_rows(3), &scope_with(&rows(3))).await;
+    let r = run_one(
+        CountCheck::new().min_rows(3).max_rows(3),
+        &scope_with(&rows(3)),
+    )
+    .await;
     assert!(r.passed, "{r:?}");
     assert_eq!((r.failed_count, r.total_count), (0, 1));
     assert_eq!(r.message.as_deref(), Some("3 rows"));
@@ -16,10 +20,16 @@ async fn fails_outside_bounds() {
     let few = run_one(CountCheck::new().min_rows(6), &scope).await;
     assert!(!few.passed);
     assert_eq!((few.failed_count, few.total_count), (1, 1));
-    assert_eq!(few.message.as_deref(), Some("5 rows; expected at least 6 rows"));
+    assert_eq!(
+        few.message.as_deref(),
+        Some("5 rows; expected at least 6 rows")
+    );
     let many = run_one(CountCheck::new().max_rows(4), &scope).await;
     assert!(!many.passed);
-    assert_eq!(many.message.as_deref(), Some("5 rows; expected between 1 and 4 rows"));
+    assert_eq!(
+        many.message.as_deref(),
+        Some("5 rows; expected between 1 and 4 rows")
+    );
     assert_eq!(count_rows(&scope, &many.repro_sql).await, 1);
 }
 
@@ -69,9 +79,17 @@ async fn all_null_rows_still_count() {
 
 #[tokio::test]
 async fn bad_bounds_and_missing_table_are_failed_results() {
-    let r = run_one(CountCheck::new().min_rows(5).max_rows(1), &scope_with(&rows(1))).await;
+    let r = run_one(
+        CountCheck::new().min_rows(5).max_rows(1),
+        &scope_with(&rows(1)),
+    )
+    .await;
     assert!(!r.passed);
-    assert!(r.message.unwrap_or_default().contains("max_rows 1 is less than min_rows 5"));
+    assert!(
+        r.message
+            .unwrap_or_default()
+            .contains("max_rows 1 is less than min_rows 5")
+    );
     let ctx = datafusion::prelude::SessionContext::new();
     let r = run_one(CountCheck::new(), &scope(ctx)).await;
     assert!(!r.passed);

@@ -16,7 +16,11 @@ fn aged(hours: &[Option<i64>]) -> Vec<Row> {
 
 #[tokio::test]
 async fn passes_when_recent() {
-    let r = run_one(FreshnessCheck::new("ts").max_age_hours(2), &scope_with(&aged(&[Some(30), Some(1), None]))).await;
+    let r = run_one(
+        FreshnessCheck::new("ts").max_age_hours(2),
+        &scope_with(&aged(&[Some(30), Some(1), None])),
+    )
+    .await;
     assert!(r.passed, "{r:?}");
     assert_eq!((r.failed_count, r.total_count), (0, 1));
     assert_eq!(
@@ -45,11 +49,17 @@ async fn exactly_max_age_passes() {
     let scope = scope_with(&aged(&[Some(24)]));
     let r = run_one(FreshnessCheck::new("ts").max_age_hours(24), &scope).await;
     assert!(r.passed, "{r:?}");
-    let r = run_one(FreshnessCheck::new("ts").max_age_minutes(24 * 60 - 1), &scope).await;
+    let r = run_one(
+        FreshnessCheck::new("ts").max_age_minutes(24 * 60 - 1),
+        &scope,
+    )
+    .await;
     assert!(!r.passed);
     // The threshold applies to the single unit: 1.0 lets a stale scope pass.
     let r = run_one(
-        FreshnessCheck::new("ts").max_age_hours(1).allow_threshold(1.0),
+        FreshnessCheck::new("ts")
+            .max_age_hours(1)
+            .allow_threshold(1.0),
         &scope,
     )
     .await;
@@ -58,17 +68,30 @@ async fn exactly_max_age_passes() {
 
 #[tokio::test]
 async fn future_values_are_fresh() {
-    let r = run_one(FreshnessCheck::new("ts").max_age_hours(1), &scope_with(&aged(&[Some(-5)]))).await;
+    let r = run_one(
+        FreshnessCheck::new("ts").max_age_hours(1),
+        &scope_with(&aged(&[Some(-5)])),
+    )
+    .await;
     assert!(r.passed, "{r:?}");
     assert!(r.message.unwrap_or_default().contains("is -5h 0m old"));
 }
 
 #[tokio::test]
 async fn empty_scope_and_all_null_fail_whatever_the_threshold() {
-    let empty = run_one(FreshnessCheck::new("ts").allow_threshold(1.0), &scope_with(&[])).await;
+    let empty = run_one(
+        FreshnessCheck::new("ts").allow_threshold(1.0),
+        &scope_with(&[]),
+    )
+    .await;
     assert!(!empty.passed);
     assert_eq!((empty.failed_count, empty.total_count), (1, 1));
-    assert!(empty.message.unwrap_or_default().starts_with("the scope is empty"));
+    assert!(
+        empty
+            .message
+            .unwrap_or_default()
+            .starts_with("the scope is empty")
+    );
     let nulls = run_one(FreshnessCheck::new("ts"), &scope_with(&aged(&[None, None]))).await;
     assert!(!nulls.passed);
 }
@@ -77,9 +100,17 @@ async fn empty_scope_and_all_null_fail_whatever_the_threshold() {
 async fn dates_are_midnight_utc() {
     // The partition column is a Date32: 2025-01-15 00:00 is 12h before the clock.
     let scope = scope_with(&rows(1));
-    let fresh = run_one(FreshnessCheck::new("_phlo_partition_date").max_age_hours(12), &scope).await;
+    let fresh = run_one(
+        FreshnessCheck::new("_phlo_partition_date").max_age_hours(12),
+        &scope,
+    )
+    .await;
     assert!(fresh.passed, "{fresh:?}");
-    let stale = run_one(FreshnessCheck::new("_phlo_partition_date").max_age_hours(11), &scope).await;
+    let stale = run_one(
+        FreshnessCheck::new("_phlo_partition_date").max_age_hours(11),
+        &scope,
+    )
+    .await;
     assert!(!stale.passed);
 }
 
@@ -88,7 +119,11 @@ async fn missing_and_wrong_type_columns() {
     let scope = scope_with(&rows(1));
     assert_missing_column(&run_one(FreshnessCheck::new("nope"), &scope).await, "nope");
     let r = run_one(FreshnessCheck::new("value"), &scope).await;
-    assert!(r.message.unwrap_or_default().contains("not a timestamp or date"));
+    assert!(
+        r.message
+            .unwrap_or_default()
+            .contains("not a timestamp or date")
+    );
 }
 
 #[tokio::test]

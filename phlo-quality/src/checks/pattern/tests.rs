@@ -26,7 +26,10 @@ async fn full_match_is_the_default() {
     let scope = scope_with(&with_emails(&[Some("a@b"), Some("a@b@c"), Some("nope")]));
     let full = run_one(PatternCheck::new("email", r"[^@]+@[^@]+"), &scope).await;
     assert_eq!((full.failed_count, full.total_count), (2, 3));
-    assert_eq!(full.samples[0], serde_json::json!({ "id": 1, "email": "a@b@c" }));
+    assert_eq!(
+        full.samples[0],
+        serde_json::json!({ "id": 1, "email": "a@b@c" })
+    );
     assert_eq!(count_rows(&scope, &full.repro_sql).await, 2);
     let search = run_one(PatternCheck::new("email", r"[^@]+@[^@]+").search(), &scope).await;
     assert_eq!(search.failed_count, 1);
@@ -45,10 +48,23 @@ async fn patterns_with_quotes_are_escaped() {
 
 #[tokio::test]
 async fn exactly_at_the_threshold_passes() {
-    let scope = scope_with(&with_emails(&[Some("bad"), Some("a@b"), Some("c@d"), Some("e@f")]));
-    let at = run_one(PatternCheck::new("email", "[^@]+@[^@]+").allow_threshold(0.25), &scope).await;
+    let scope = scope_with(&with_emails(&[
+        Some("bad"),
+        Some("a@b"),
+        Some("c@d"),
+        Some("e@f"),
+    ]));
+    let at = run_one(
+        PatternCheck::new("email", "[^@]+@[^@]+").allow_threshold(0.25),
+        &scope,
+    )
+    .await;
     assert!(at.passed, "{at:?}");
-    let below = run_one(PatternCheck::new("email", "[^@]+@[^@]+").allow_threshold(0.2), &scope).await;
+    let below = run_one(
+        PatternCheck::new("email", "[^@]+@[^@]+").allow_threshold(0.2),
+        &scope,
+    )
+    .await;
     assert!(!below.passed);
 }
 
@@ -57,7 +73,11 @@ async fn empty_scope_and_all_null_pass_with_total_zero() {
     let r = run_one(PatternCheck::new("email", "x"), &scope_with(&[])).await;
     assert!(r.passed);
     assert_eq!(r.total_count, 0);
-    let r = run_one(PatternCheck::new("email", "x"), &scope_with(&with_emails(&[None, None]))).await;
+    let r = run_one(
+        PatternCheck::new("email", "x"),
+        &scope_with(&with_emails(&[None, None])),
+    )
+    .await;
     assert!(r.passed);
     assert_eq!((r.failed_count, r.total_count), (0, 0));
 }
@@ -68,8 +88,15 @@ async fn invalid_pattern_missing_and_non_string_columns() {
     let bad = run_one(PatternCheck::new("email", "("), &scope).await;
     assert!(!bad.passed);
     let message = bad.message.unwrap_or_default();
-    assert!(message.contains("check `pattern_check(email)` is misconfigured: invalid pattern \"^(?:()$\""), "{message}");
-    assert_missing_column(&run_one(PatternCheck::new("nope", "x"), &scope).await, "nope");
+    assert!(
+        message
+            .contains("check `pattern_check(email)` is misconfigured: invalid pattern \"^(?:()$\""),
+        "{message}"
+    );
+    assert_missing_column(
+        &run_one(PatternCheck::new("nope", "x"), &scope).await,
+        "nope",
+    );
     let number = run_one(PatternCheck::new("value", "x"), &scope).await;
     assert!(number.message.unwrap_or_default().contains("not a string"));
 }
@@ -77,7 +104,11 @@ async fn invalid_pattern_missing_and_non_string_columns() {
 #[tokio::test]
 async fn samples_are_bounded_at_full_failure() {
     let emails: Vec<Option<&'static str>> = (0..100).map(|_| Some("bad")).collect();
-    let r = run_one(PatternCheck::new("email", "[^@]+@[^@]+"), &scope_with(&with_emails(&emails))).await;
+    let r = run_one(
+        PatternCheck::new("email", "[^@]+@[^@]+"),
+        &scope_with(&with_emails(&emails)),
+    )
+    .await;
     assert_eq!((r.failed_count, r.total_count), (100, 100));
     assert_eq!(r.samples.len(), crate::checks::MAX_SAMPLES);
 }

@@ -25,12 +25,27 @@ use crate::{Check, CheckScope, Evaluation, Result, Severity};
 /// scope. An empty scope with the right structure passes (0 of 0). Samples show the key
 /// columns and the constrained columns of up to 20 failing rows.
 ///
-/// ```no_run
-/// # use phlo_core::schema::{Schema, SchemaDef};
-/// # fn example<Event: Schema>() {
-/// use phlo_quality::SchemaCheck;
-/// let check = SchemaCheck::of::<Event>().warn();
-/// # }
+/// ```rust
+/// use phlo_core::schema::{Constraint, FieldDef, FieldType, Lit, SchemaDef, SchemaPolicy};
+/// use phlo_quality::{Check, SchemaCheck};
+///
+/// // What `#[derive(Schema)]` generates for `struct Event { id: i64, value: Option<f64> }`
+/// // with `#[phlo(ge = 0)]` on `value`; usually written `SchemaCheck::of::<Event>()`.
+/// static EVENT: SchemaDef = SchemaDef {
+///     name: "Event",
+///     fields: &[
+///         FieldDef { name: "id", field_type: FieldType::Int64, nullable: false, constraints: &[] },
+///         FieldDef {
+///             name: "value",
+///             field_type: FieldType::Float64,
+///             nullable: true,
+///             constraints: &[Constraint::Ge { bound: Lit::Int(0) }],
+///         },
+///     ],
+///     policy: SchemaPolicy::Strict,
+/// };
+/// let check = SchemaCheck::new(&EVENT).warn();
+/// assert_eq!(check.name(), "schema_check(Event)");
 /// ```
 #[derive(Debug, Clone)]
 pub struct SchemaCheck {

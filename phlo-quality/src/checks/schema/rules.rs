@@ -13,9 +13,9 @@ use crate::{Error, Result};
 pub(super) enum RuleKind {
     /// A SQL predicate, true on failing rows (already guarded against nulls).
     Sql(String),
-    /// A user function returning the valid rows; nulls in the column are skipped, a null
-    /// verdict on a value is a failure.
-    Custom(ColumnCheckFn),
+    /// A user function returning the valid rows, called with the column cast to the
+    /// schema's type; nulls in the column are skipped, a null verdict on a value fails.
+    Custom(ColumnCheckFn, DataType),
 }
 
 /// One rule: its report name (`ge(value, 0.0)`), the column it reads and how it fails.
@@ -170,7 +170,7 @@ fn constraint_rule(
             }
         }
         Constraint::Custom { check, .. } => {
-            rule.kind = RuleKind::Custom(*check);
+            rule.kind = RuleKind::Custom(*check, field.field_type.data_type());
             return Ok(rule);
         }
     };

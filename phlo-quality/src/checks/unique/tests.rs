@@ -21,7 +21,16 @@ async fn passes_when_unique() {
 
 #[tokio::test]
 async fn counts_every_row_of_a_duplicated_key() {
-    let scope = scope_with(&with_ids(&[Some(1), Some(1), Some(1), Some(2), Some(2), Some(3), None, None]));
+    let scope = scope_with(&with_ids(&[
+        Some(1),
+        Some(1),
+        Some(1),
+        Some(2),
+        Some(2),
+        Some(3),
+        None,
+        None,
+    ]));
     let r = run_one(UniqueCheck::new(["id"]), &scope).await;
     assert!(!r.passed);
     assert_eq!((r.failed_count, r.total_count), (5, 8));
@@ -33,7 +42,10 @@ async fn counts_every_row_of_a_duplicated_key() {
         ]
     );
     let message = r.message.unwrap_or_default();
-    assert!(message.contains("2 duplicated keys of (id) cover 5 of 8 rows"), "{message}");
+    assert!(
+        message.contains("2 duplicated keys of (id) cover 5 of 8 rows"),
+        "{message}"
+    );
     assert_eq!(count_rows(&scope, &r.repro_sql).await, 5);
 }
 
@@ -50,7 +62,10 @@ async fn composite_keys() {
     let r = run_one(UniqueCheck::new(["id", "category"]), &scope).await;
     assert_eq!((r.failed_count, r.total_count), (2, 3));
     assert_eq!(r.name, "unique_check(id,category)");
-    assert_eq!(r.samples, vec![serde_json::json!({ "id": 1, "category": "b", "count": 2 })]);
+    assert_eq!(
+        r.samples,
+        vec![serde_json::json!({ "id": 1, "category": "b", "count": 2 })]
+    );
 }
 
 #[tokio::test]
@@ -67,7 +82,11 @@ async fn empty_scope_and_all_null_keys_pass() {
     let r = run_one(UniqueCheck::new(["id"]), &scope_with(&[])).await;
     assert!(r.passed);
     assert_eq!((r.failed_count, r.total_count), (0, 0));
-    let r = run_one(UniqueCheck::new(["id"]), &scope_with(&with_ids(&[None, None]))).await;
+    let r = run_one(
+        UniqueCheck::new(["id"]),
+        &scope_with(&with_ids(&[None, None])),
+    )
+    .await;
     assert!(r.passed);
     assert_eq!((r.failed_count, r.total_count), (0, 2));
 }
@@ -84,5 +103,9 @@ async fn samples_are_bounded_at_full_failure() {
     let r = run_one(UniqueCheck::new(["id"]), &scope_with(&with_ids(&ids))).await;
     assert_eq!((r.failed_count, r.total_count), (100, 100));
     assert_eq!(r.samples.len(), crate::checks::MAX_SAMPLES);
-    assert!(r.message.unwrap_or_default().starts_with("50 duplicated keys"));
+    assert!(
+        r.message
+            .unwrap_or_default()
+            .starts_with("50 duplicated keys")
+    );
 }
