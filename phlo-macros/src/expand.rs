@@ -1,4 +1,4 @@
-//! Expand phase: a validated model into the tokens fixed by `docs/design/macro-contract.md`.
+//! Expand phase: a validated model into the tokens fixed by `docs/adr/0002-macro-expansion-contract.md`.
 //! Generated code names only `<crate>::…` (default `::phlo`) and `::core`/`::std` paths, and
 //! calls runtime code instead of generating logic.
 
@@ -401,6 +401,12 @@ fn dedup(private: &TokenStream, dedup: Dedup) -> TokenStream {
     };
     quote!(#private::Dedup::#variant)
 }
+
+mod dbt;
+mod quality;
+
+pub(crate) use dbt::dbt_schema;
+pub(crate) use quality::quality;
 
 #[cfg(test)]
 mod tests;

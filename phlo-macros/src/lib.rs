@@ -1,8 +1,8 @@
-//! Procedural macros of [phlo](https://example.invalid/phlo): `#[derive(Schema)]` and
-//! `#[ingestion(...)]`.
+//! Procedural macros of [phlo](https://example.invalid/phlo): `#[derive(Schema)]`,
+//! `#[ingestion(...)]`, `#[quality(...)]` and `dbt_schema!(...)`.
 //!
 //! Use them through the `phlo` crate (`use phlo::prelude::*;`), never directly: the generated
-//! code names `::phlo::__private` items, as fixed by `docs/design/macro-contract.md`.
+//! code names `::phlo::__private` items, as fixed by `docs/adr/0002-macro-expansion-contract.md`.
 //!
 //! Each macro runs the same phases: `parse` the attributes into a typed `model`, check the
 //! rules in `validate`, then `expand` to tokens — or, on any error, emit the `fallback`:
@@ -12,6 +12,7 @@ extern crate proc_macro;
 
 mod cron;
 mod ctxt;
+mod dbt;
 mod expand;
 mod fallback;
 mod model;
@@ -113,4 +114,142 @@ fn expand_ingestion(
     }
     let (ingestion, func) = cx.finish(ingestion.zip(func))?;
     Ok(expand::ingestion(item, &ingestion, &func))
+}
+
+/// Registers a quality asset: checks phlo runs over a table after each materialization (scoped
+/// to the partition), or on demand.
+///
+/// ```text
+/// #[quality(table = "bronze.events", checks = [
+///     NullCheck::new(["id", "ts"]),
+///     RangeCheck::new("value").min(0.0).max(100.0).allow_threshold(0.01),
+///     SchemaCheck::of::<Event>(),
+/// ])]
+/// fn events_quality() {}
+///
+/// // A custom check is a plain function over the scoped data:
+/// #[quality(table = "bronze.events")]
+/// async fn categories_balanced(scope: &CheckScope) -> phlo::Result<CheckOutcome> { … }
+/// ```
+///
+/// Keys: `table` (required; `namespace.name`, each part `[a-z_][a-z0-9_]*`), `checks` (a list
+/// `[...]` of check expressions), `blocking` (default `true`: a failing `error` check stops
+/// publication), `partition_aware` (default `true`), `partition_column`,
+/// `rolling_window_days` (≥ 1, the window without a partition), `full_table`, `group`, `schema`
+/// (a struct deriving `Schema`: the table's columns) and `crate = "path"` when phlo is renamed.
+///
+/// The function takes no parameter and has an empty body (`checks` is then required), or takes
+/// exactly one `&CheckScope`, may be `async`, and returns `phlo::Result<CheckOutcome>` — a custom
+/// check run after the listed ones. It is re-emitted unchanged.
+///
+/// When the schema is known (`schema = T`, or `SchemaCheck::of::<T>()` among the checks), the
+/// columns that `NullCheck`, `RangeCheck`, `UniqueCheck`, `FreshnessCheck`, `PatternCheck` and
+/// `AcceptedValuesCheck` name as string literals in their `new(..)` are checked against it at
+/// compile time (metadata columns `_phlo_*` aside). Every mistake is a compile error pointing at
+/// the offending token.
+#[proc_macro_attribute]
+pub fn quality(args: TokenStream, item: TokenStream) -> TokenStream {
+    let (args, item) = (args.into(), proc_macro2::TokenStream::from(item));
+    let tokens = match expand_quality(proc_macro2::TokenStream::clone(&args), &item) {
+        Ok(tokens) => tokens,
+        Err(errors) => fallback::quality(item, &parse::quality_written_checks(args), &errors),
+    };
+    tokens.into()
+}
+
+fn expand_quality(
+    args: proc_macro2::TokenStream,
+    item: &proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = Ctxt::new();
+    let quality = parse::quality_args(&cx, args);
+    let func = parse::quality_fn(&cx, item);
+    if let Some(quality) = &quality {
+        validate::quality(&cx, quality);
+    }
+    if let Some(func) = &func {
+        validate::quality_signature(&cx, func);
+    }
+    if let (Some(quality), Some(func)) = (&quality, &func) {
+        validate::quality_form(&cx, quality, func);
+    }
+    let (quality, func) = cx.finish(quality.zip(func))?;
+    Ok(expand::quality(item, &quality, &func))
+}
+
+/// Declares a struct deriving `Schema` from a dbt model's `columns:` in a dbt YAML file
+/// (`schema.yml`), read at compile time.
+///
+/// ```text
+/// dbt_schema!("models/staging/schema.yml", "stg_orders");          // pub struct StgOrders { … }
+/// dbt_schema!("models/staging/schema.yml", "stg_orders", name = Order);
+/// ```
+///
+/// The path is relative to the crate root (the directory of its `Cargo.toml`); a path not found
+/// there is looked up next to the invoking source file, as `include_str!` does. Cargo rebuilds
+/// the crate when the file changes. The struct is named after the model in `CamelCase` unless
+/// `name = Type` is given, is `pub`, derives `Debug`, `Clone`, `PartialEq` and `Schema`, and
+/// carries the model's and columns' `description`s as docs. `crate = "path"` is accepted when
+/// phlo is renamed.
+///
+/// Column types come from `data_type` (`varchar` → `String`, `int` → `i32`, `bigint` → `i64`,
+/// `real` → `f32`, `float`/`double`/`numeric`/`decimal` → `f64`, `boolean` → `bool`, `date` →
+/// `NaiveDate`, `timestamp` → `DateTime<Utc>`, case and parameters ignored), or without it from
+/// the column's name (`*_id` → `String`, `*_at` → `DateTime<Utc>`, `*_date` → `NaiveDate`,
+/// `is_*` → `bool`, `*_count` → `i64`, `*_amount` → `f64`, otherwise `String`). A column is
+/// `Option<T>` unless it has a `not_null` test. `unique`, `accepted_values`,
+/// `dbt_utils.accepted_range` and `dbt_expectations.expect_column_values_to_be_between` become
+/// `#[phlo(unique)]`, `#[phlo(isin = [..])]` and `ge`/`gt`/`le`/`lt`, in both the plain and the
+/// `arguments:` forms, from `data_tests:` or `tests:`. Other tests, tests with
+/// `severity: warn` or a `where:` filter, and `_phlo_*` columns are left out.
+///
+/// An unreadable file, invalid YAML, an unknown model (the error lists the file's models), a
+/// model without columns, an unknown `data_type` or a column name that cannot be a Rust field
+/// are compile errors at the path or the model's name.
+#[proc_macro]
+pub fn dbt_schema(input: TokenStream) -> TokenStream {
+    let source_dir = proc_macro::Span::call_site()
+        .local_file()
+        .and_then(|file| file.parent().map(std::path::Path::to_path_buf));
+    let manifest_dir = parse::manifest_dir();
+    let tokens =
+        match expand_dbt_schema(input.into(), manifest_dir.as_deref(), source_dir.as_deref()) {
+            Ok(tokens) => tokens,
+            Err(errors) => fallback::dbt_schema(&errors),
+        };
+    tokens.into()
+}
+
+fn expand_dbt_schema(
+    input: proc_macro2::TokenStream,
+    manifest_dir: Option<&std::path::Path>,
+    source_dir: Option<&std::path::Path>,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = Ctxt::new();
+    let args = parse::dbt_args(&cx, input);
+    let args = cx.finish(args)?;
+    let at_path = |message: String| syn::Error::new_spanned(&args.path, message);
+    let file =
+        parse::read_dbt_file(&args.path.value(), manifest_dir, source_dir).map_err(at_path)?;
+    let include = parse::path_literal(&file.path, args.path.span()).map_err(at_path)?;
+    let cx = Ctxt::new();
+    let model = dbt::model(&file.text, &args.model.value())
+        .map_err(|problems| {
+            for problem in problems {
+                match problem.site {
+                    dbt::Site::File => cx.error_spanned_by(&args.path, problem),
+                    dbt::Site::Model => cx.error_spanned_by(&args.model, problem),
+                }
+            }
+        })
+        .ok();
+    let ident = match &args.name {
+        Some(name) => Some(name.clone()),
+        None => dbt::struct_name(&args.model.value())
+            .map(|name| syn::Ident::new(&name, proc_macro2::Span::call_site()))
+            .map_err(|message| cx.error_spanned_by(&args.model, message))
+            .ok(),
+    };
+    let (model, ident) = cx.finish(model.zip(ident))?;
+    Ok(expand::dbt_schema(&args, &model, &ident, &include))
 }

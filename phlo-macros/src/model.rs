@@ -4,8 +4,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, Generics, Ident, LitStr, Path, PathSegment, Signature, Type};
+use proc_macro2::{Group, Span, TokenStream};
+use syn::{Attribute, Expr, Generics, Ident, LitStr, Path, PathSegment, Signature, Type};
 
 /// Whether an item declares generic parameters or a `where` clause.
 pub(crate) fn is_generic(generics: &Generics) -> bool {
@@ -297,6 +297,92 @@ impl IngestionFn {
     pub(crate) fn cfg_attrs(&self) -> impl Iterator<Item = &Attribute> {
         self.attrs.iter().filter(|attr| attr.path().is_ident("cfg"))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[quality(...)]
+
+/// A value the user wrote, kept with its tokens so a later rule can point at it.
+#[derive(Clone, Debug)]
+pub(crate) struct Written<T> {
+    pub(crate) value: T,
+    pub(crate) origin: TokenStream,
+}
+
+/// The arguments of `#[quality(...)]`.
+pub(crate) struct Quality {
+    pub(crate) krate: Path,
+    pub(crate) table: LitStr,
+    /// `checks = [...]`, when written.
+    pub(crate) checks: Option<Checks>,
+    /// `schema = T`, when written.
+    pub(crate) schema: Option<Path>,
+    pub(crate) options: QualityOptions,
+}
+
+/// The optional keys; `None` means "not written" (the runtime's `QualitySpec::DEFAULT` applies).
+#[derive(Default)]
+pub(crate) struct QualityOptions {
+    pub(crate) blocking: Option<bool>,
+    pub(crate) partition_aware: Option<Written<bool>>,
+    pub(crate) partition_column: Option<LitStr>,
+    pub(crate) rolling_window_days: Option<Written<u32>>,
+    pub(crate) full_table: Option<Written<bool>>,
+    pub(crate) group: Option<LitStr>,
+}
+
+/// `checks = [a, b, …]`: each element as written, and what the macro recognised in it.
+pub(crate) struct Checks {
+    pub(crate) elems: Vec<CheckExpr>,
+}
+
+/// One element of `checks = [...]`.
+pub(crate) struct CheckExpr {
+    pub(crate) expr: Expr,
+    /// `T` when the element is `SchemaCheck::of::<T>()` (possibly followed by method calls).
+    pub(crate) schema_of: Option<Type>,
+    /// The columns a built-in column check names, when written as string literals.
+    pub(crate) columns: Option<NamedColumns>,
+}
+
+/// `NullCheck::new(["id", "ts"])…`: the check's type name and the column literals.
+pub(crate) struct NamedColumns {
+    pub(crate) check: Ident,
+    pub(crate) columns: Vec<LitStr>,
+}
+
+/// The function under `#[quality]`: its signature, and its body kept as tokens (never parsed),
+/// only to tell an empty body from one that does something.
+pub(crate) struct QualityFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) sig: Signature,
+    pub(crate) body: Group,
+}
+
+impl QualityFn {
+    /// `#[cfg(...)]` attributes, repeated on every generated item so they come and go together.
+    pub(crate) fn cfg_attrs(&self) -> impl Iterator<Item = &Attribute> {
+        self.attrs.iter().filter(|attr| attr.path().is_ident("cfg"))
+    }
+
+    /// Whether the function takes the scope (a custom check) or nothing (a list of checks).
+    pub(crate) fn takes_scope(&self) -> bool {
+        !self.sig.inputs.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dbt_schema!(...)
+
+/// The arguments of `dbt_schema!("path.yml", "model", name = Type)`.
+pub(crate) struct DbtSchema {
+    pub(crate) krate: Path,
+    /// The YAML file, relative to the crate root.
+    pub(crate) path: LitStr,
+    /// The dbt model's name.
+    pub(crate) model: LitStr,
+    /// The struct's name, when not derived from the model's.
+    pub(crate) name: Option<Ident>,
 }
 
 #[cfg(test)]

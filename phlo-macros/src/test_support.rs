@@ -44,3 +44,35 @@ pub(crate) fn signature_errors(item: TokenStream) -> Vec<String> {
     let args = quote::quote!(table = "events", unique_key = "id", schema = Event);
     ingestion(args, item).err().unwrap_or_default()
 }
+
+/// `#[quality(args)] item`: the expansion, or every message.
+pub(crate) fn quality(args: TokenStream, item: TokenStream) -> Result<TokenStream, Vec<String>> {
+    crate::expand_quality(args, &item).map_err(messages)
+}
+
+/// The messages `#[quality(args)]` reports on a function with no parameter and an empty body.
+pub(crate) fn quality_errors(args: TokenStream) -> Vec<String> {
+    quality(
+        args,
+        quote::quote!(
+            fn events_quality() {}
+        ),
+    )
+    .err()
+    .unwrap_or_default()
+}
+
+/// The messages `#[quality]` with valid arguments (a table, no checks) reports on `item`.
+pub(crate) fn quality_fn_errors(item: TokenStream) -> Vec<String> {
+    quality(quote::quote!(table = "bronze.events"), item)
+        .err()
+        .unwrap_or_default()
+}
+
+/// `dbt_schema!(input)` with paths relative to `dir`: the expansion, or every message.
+pub(crate) fn dbt_schema(
+    input: TokenStream,
+    dir: &std::path::Path,
+) -> Result<TokenStream, Vec<String>> {
+    crate::expand_dbt_schema(input, Some(dir), None).map_err(messages)
+}

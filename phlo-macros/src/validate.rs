@@ -430,5 +430,9 @@ fn context_parameter(cx: &Ctxt, arg: &PatType) {
     }
 }
 
+mod quality;
+
+pub(crate) use self::quality::{form as quality_form, quality, signature as quality_signature};
+
 #[cfg(test)]
 mod tests;

@@ -61,7 +61,7 @@ pub use phlo_core::partition::{PartitionContext, PartitionKey};
 pub use phlo_core::schema::{IntoBatches, Schema};
 pub use phlo_core::spec::{Dedup, MergeStrategy};
 pub use phlo_ingest::{CheckFailures, FailureSample, ValidationReport};
-pub use phlo_macros::{Schema, ingestion};
+pub use phlo_macros::{Schema, dbt_schema, ingestion, quality};
 pub use registry::{AssetInfo, QualityDescriptor, QualitySpec, Registry};
 pub use report::{BackfillReport, RunReport, RunStatus, StepTimings};
 pub use runtime::{PartitionArg, QualityRun, Runtime, RuntimeBuilder, Unpartitioned};
@@ -87,7 +87,7 @@ pub mod prelude {
     pub use crate::quality::{CheckOutcome, CheckScope};
     pub use crate::{
         PartitionContext, PartitionKey, RunReport, RunStatus, Runtime, Schema, Unpartitioned,
-        ingestion,
+        ingestion, quality,
     };
 }
 
@@ -95,7 +95,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::fetch::{FetchFn, FetchFuture, fetch_async, fetch_sync};
+    pub use crate::quality::{boxed_check, check_async, check_sync};
     pub use crate::registry::IngestionDescriptor;
+    pub use crate::registry::{QualityDescriptor, QualitySpec};
     pub use inventory;
     pub use phlo_core::schema::{
         ArrowField, ColumnCheckFn, Constraint, FieldDef, FieldType, Lit, SchemaDef, SchemaPolicy,

@@ -280,6 +280,7 @@ pub const ASSETS: &[&str] = &[
     "categories",
     "events_additive",
     "events_append",
+    "events_audited",
     "events_drop_extra",
     "events_first",
     "events_flaky",
@@ -318,4 +319,38 @@ pub fn events(rows: &[Row<'_>]) -> RecordBatch {
         Ok(b) => b,
         Err(e) => panic!("test batch: {e}"),
     }
+}
+
+/// An audited table: blocking range check with a threshold, a warn null check, a custom check.
+#[ingestion(table = "events_audited", unique_key = "id", schema = Event, order_by = "ts")]
+pub async fn events_audited(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    serve(ctx).await
+}
+
+/// Blocking checks on `bronze.events_audited`.
+#[quality(table = "bronze.events_audited", schema = Event, checks = [
+    phlo::quality::RangeCheck::new("value").max(50.0).allow_threshold(0.34),
+    phlo::quality::NullCheck::new(["note"]).warn(),
+    phlo::quality::CountCheck::new().min_rows(1),
+])]
+pub fn events_audited_quality() {}
+
+/// A custom, non-blocking check: fails when category `d` appears.
+#[quality(table = "bronze.events_audited", blocking = false)]
+pub async fn no_category_d(scope: &CheckScope) -> phlo::Result<CheckOutcome> {
+    let sql = scope.select_sql("count(*) AS n", Some("category = 'd'"));
+    let batches = scope.ctx().sql(&sql).await?.collect().await?;
+    let n = batches
+        .first()
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<phlo::arrow::array::Int64Array>()
+        })
+        .map_or(0, |a| a.value(0));
+    Ok(if n == 0 {
+        CheckOutcome::pass()
+    } else {
+        CheckOutcome::fail(format!("{n} rows of category d"))
+    })
 }

@@ -3,9 +3,10 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::parse::{Parse, ParseStream, Parser};
-use syn::{Attribute, Expr, LitStr, Path, Signature, Visibility, braced};
+use syn::parse::Parser;
+use syn::{Expr, LitStr, Path};
 
+use super::item::FnItem;
 use super::keys::{self, Key, KeySet};
 use super::value;
 use crate::ctxt::Ctxt;
@@ -201,28 +202,10 @@ fn freshness(expr: &Expr, key: &Key<IngestionKey>) -> syn::Result<Freshness> {
     })
 }
 
-/// A function item, read up to its signature; the body is only checked to be a `{ … }` block.
-struct FnItem {
-    attrs: Vec<Attribute>,
-    sig: Signature,
-}
-
-impl Parse for FnItem {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        input.parse::<Visibility>()?;
-        let sig = input.parse()?;
-        let body;
-        braced!(body in input);
-        body.parse::<TokenStream>()?;
-        Ok(Self { attrs, sig })
-    }
-}
-
 /// Reads the item under `#[ingestion]`; anything but a function is recorded as an error.
 pub(crate) fn function(cx: &Ctxt, item: &TokenStream) -> Option<IngestionFn> {
     match syn::parse2::<FnItem>(item.clone()) {
-        Ok(FnItem { attrs, sig }) => Some(IngestionFn { attrs, sig }),
+        Ok(FnItem { attrs, sig, .. }) => Some(IngestionFn { attrs, sig }),
         Err(_) => {
             let message = "`#[ingestion]` goes on a function: \
                            `async fn name(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> { … }`";

@@ -146,7 +146,7 @@ fn has_shape(meta: &ParseNestedMeta, shape: Shape) -> bool {
 }
 
 /// Consumes whatever follows a rejected key, up to the next top-level comma.
-fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
     while !meta.input.is_empty() && !meta.input.peek(Token![,]) {
         meta.input.parse::<TokenTree>()?;
     }

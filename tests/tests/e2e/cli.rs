@@ -76,5 +76,6 @@ fn exit_codes_tell_success_run_failure_and_usage_errors() -> std::io::Result<()>
     );
     assert_eq!(run(d, &["sql", "SELEC nonsense"]), code(2));
     assert_eq!(run(d, &["frobnicate"]), code(2));
+    assert_eq!(run(d, &["check", "bronze.nope"]), code(2));
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: real merges into real Delta tables in temporary warehouses, written
 //! the way a user crate would test its assets.
 
+mod audit;
 mod bad_input;
 mod cli;
 mod dedup;

@@ -1,0 +1,4 @@
+// Found next to this file: trybuild builds it in a crate of its own, under `target/`.
+phlo::dbt_schema!("../fixtures/dbt/models.yml", "orders");
+
+fn main() {}

@@ -1,0 +1,6 @@
+use phlo::prelude::*;
+
+#[quality(table = "bronze.events", blocking = false)]
+fn events_quality() {}
+
+fn main() {}
