@@ -25,6 +25,7 @@ use phlo::arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use phlo::arrow::error::ArrowError;
 use phlo::arrow::json::ReaderBuilder;
 use phlo::prelude::*;
+use phlo::quality::{CountCheck, NullCheck, RangeCheck, UniqueCheck};
 
 /// Environment variable naming the fixtures directory (the one holding `glucose/`).
 pub const FIXTURES_ENV: &str = "PHLO_EXAMPLE_FIXTURES";
@@ -73,6 +74,20 @@ pub async fn glucose_readings(ctx: &PartitionContext) -> phlo::Result<Vec<Record
     };
     Ok(read_batches(BufReader::new(file))?)
 }
+
+/// The table's quality gate, run on each day's staged result before it is published:
+///
+/// - a day must hold at least 150 readings (two devices every 15 minutes give 192): a day
+///   with an upload gap is **blocked** instead of published half-empty — 2025-01-19 is;
+/// - the trend arrow may be missing: a `warn` check records how often and never blocks;
+/// - reading ids are unique, and 98% of readings are in a plausible 40–400 mg/dL range.
+#[quality(table = "bronze.glucose_readings", schema = GlucoseReading, group = "health", checks = [
+    CountCheck::new().min_rows(150),
+    NullCheck::new(["trend"]).warn(),
+    UniqueCheck::new(["reading_id"]),
+    RangeCheck::new("mg_dl").min(40.0).max(400.0).allow_threshold(0.02),
+])]
+pub fn glucose_quality() {}
 
 /// The fixtures directory: `$PHLO_EXAMPLE_FIXTURES`, else this crate's `fixtures/`.
 pub fn fixtures_dir() -> PathBuf {

@@ -68,6 +68,11 @@ fn row(day: &str, n: [u64; 7]) -> Counts {
     (day.into(), status, n[0], n[1], n[2], n[3], n[4], n[5], n[6])
 }
 
+/// A day the quality gate blocked: read and validated, nothing written.
+fn blocked(day: &str, rows_in: u64) -> Counts {
+    (day.into(), RunStatus::Failed, rows_in, 0, 0, 0, 0, 0, 0)
+}
+
 fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
 }
@@ -88,9 +93,31 @@ async fn seven_day_backfill() -> TestResult {
             row("2025-01-16", [171, 0, 0, 0, 170, 1, 0]),
             row("2025-01-17", [166, 1, 1, 0, 165, 0, 0]),
             row("2025-01-18", [171, 1, 1, 0, 170, 0, 0]),
-            row("2025-01-19", [99, 0, 0, 0, 98, 0, 1]),
+            // An upload gap: 99 readings < 150, the blocking count check stops the commit.
+            blocked("2025-01-19", 99),
         ]
     );
+    let gate = &report.runs[6];
+    assert!(
+        gate.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("count_check"),
+        "{:?}",
+        gate.error
+    );
+    let count = gate.checks.iter().find(|c| c.name == "count_check");
+    assert_eq!(count.map(|c| (c.passed, c.failed_count)), Some((false, 1)));
+    // The warn check fires on every day (first readings have no trend) and never blocks.
+    for r in &report.runs {
+        let trend = r.checks.iter().find(|c| c.name == "null_check(trend)");
+        assert_eq!(
+            trend.map(|c| (c.passed, c.severity)),
+            Some((false, phlo::quality::Severity::Warn)),
+            "{}",
+            r.partition.as_deref().unwrap_or_default()
+        );
+    }
     let run_ids: Vec<&str> = report.runs.iter().map(|r| r.run_id.as_str()).collect();
     assert_eq!(run_ids[0], "glucose-000001");
     assert_eq!(run_ids[6], "glucose-000007");
@@ -98,11 +125,19 @@ async fn seven_day_backfill() -> TestResult {
     for r in &report.runs {
         assert_eq!(r.dropped_columns, ["battery_pct", "firmware", "rssi_dbm"]);
     }
-    assert_eq!(version(&rt, TABLE).await?, Some(6));
+    assert_eq!(
+        version(&rt, TABLE).await?,
+        Some(5),
+        "the blocked day made no version"
+    );
 
     assert_eq!(
         lines(&query(&rt, "SELECT count(*) AS n FROM bronze.glucose_readings").await?),
-        ["+------+", "| n    |", "+------+", "| 1113 |", "+------+",]
+        ["+------+", "| n    |", "+------+", "| 1015 |", "+------+",]
+    );
+    assert_eq!(
+        lines(&query(&rt, "SELECT count(*) AS n FROM bronze.glucose_readings WHERE _phlo_partition_date = DATE '2025-01-19'").await?),
+        ["+---+", "| n |", "+---+", "| 0 |", "+---+",]
     );
     let batches = rt
         .sql("SELECT * FROM bronze.glucose_readings LIMIT 1")
@@ -164,8 +199,7 @@ async fn seven_day_backfill() -> TestResult {
             "+-----------------------+----------------------+-------+--------------+------------+----------------+",
         ]
     );
-    // 2025-01-19 re-sends yesterday's 23:45 reading unchanged: same row hash, not
-    // rewritten, so it keeps its partition and run.
+    // 2025-01-19 (blocked) re-sent yesterday's 23:45 reading: it stays as 2025-01-18 wrote it.
     assert_eq!(
         lines(
             &query(
@@ -249,7 +283,7 @@ async fn second_backfill_changes_nothing_but_the_replayed_correction() -> TestRe
             row("2025-01-16", [171, 0, 0, 0, 0, 1, 170]),
             row("2025-01-17", [166, 1, 1, 0, 0, 0, 165]),
             row("2025-01-18", [171, 1, 1, 0, 0, 0, 170]),
-            row("2025-01-19", [99, 0, 0, 0, 0, 0, 99]),
+            blocked("2025-01-19", 99),
         ]
     );
     assert_eq!(query(&rt, snapshot).await?, table_before);
@@ -268,10 +302,20 @@ async fn second_backfill_changes_nothing_but_the_replayed_correction() -> TestRe
     let tail = rt
         .backfill("glucose_readings", "2025-01-16", "2025-01-19")
         .await?;
+    let statuses: Vec<RunStatus> = tail.runs.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            RunStatus::Success,
+            RunStatus::Success,
+            RunStatus::Success,
+            RunStatus::Failed
+        ]
+    );
     assert!(
         tail.runs
             .iter()
-            .all(|r| r.rows_inserted + r.rows_updated == 0 && r.status == RunStatus::Success)
+            .all(|r| r.rows_inserted + r.rows_updated == 0)
     );
     assert_eq!(
         (version(&rt, TABLE).await?, version(&rt, QUARANTINE).await?),
