@@ -229,7 +229,16 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 out(&serde_json::to_string_pretty(&run)?);
             } else {
-                let mut t = table_of(&["check", "passed", "severity", "failed", "total", "fraction", "threshold", "message"]);
+                let mut t = table_of(&[
+                    "check",
+                    "passed",
+                    "severity",
+                    "failed",
+                    "total",
+                    "fraction",
+                    "threshold",
+                    "message",
+                ]);
                 for r in &run.report.results {
                     t.add_row(vec![
                         r.name.clone(),
@@ -244,7 +253,11 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                 }
                 out(&t.to_string());
             }
-            Ok(if run.blocked { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if run.blocked {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Sql { query } => {
             let batches = rt.sql(&query).await?;
@@ -340,7 +353,11 @@ fn print_reports(reports: &[RunReport], json: bool) -> Result<()> {
     out(&t.to_string());
     for r in reports.iter().filter(|r| r.status == RunStatus::Failed) {
         if let Some(e) = &r.error {
-            out(&format!("{} {}: {e}", r.asset, r.partition.as_deref().unwrap_or("-")));
+            out(&format!(
+                "{} {}: {e}",
+                r.asset,
+                r.partition.as_deref().unwrap_or("-")
+            ));
         }
     }
     Ok(())

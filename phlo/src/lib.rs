@@ -45,9 +45,9 @@
 //! ```
 
 pub mod cli;
-pub mod quality;
 mod error;
 mod fetch;
+pub mod quality;
 pub mod registry;
 mod report;
 mod runtime;

@@ -95,7 +95,10 @@ impl QualityAsset {
     pub fn checks(&self) -> Vec<Box<dyn phlo_quality::Check>> {
         let mut checks = (self.descriptor.checks)();
         if let Some(f) = self.descriptor.custom {
-            checks.push(Box::new(crate::quality::FnCheck::new(self.descriptor.name, f)));
+            checks.push(Box::new(crate::quality::FnCheck::new(
+                self.descriptor.name,
+                f,
+            )));
         }
         checks
     }
@@ -169,9 +172,18 @@ impl Registry {
     }
 
     /// Adds quality assets; names must be unique among all assets, tables must be `ns.name`.
-    pub fn with_quality(mut self, descriptors: impl IntoIterator<Item = QualityDescriptor>) -> Result<Self> {
+    pub fn with_quality(
+        mut self,
+        descriptors: impl IntoIterator<Item = QualityDescriptor>,
+    ) -> Result<Self> {
         let mut all: Vec<QualityDescriptor> = descriptors.into_iter().collect();
-        all.sort_by(|a, b| (a.name, a.location.file, a.location.line).cmp(&(b.name, b.location.file, b.location.line)));
+        all.sort_by(|a, b| {
+            (a.name, a.location.file, a.location.line).cmp(&(
+                b.name,
+                b.location.file,
+                b.location.line,
+            ))
+        });
         for d in all {
             let first = self
                 .assets
@@ -191,20 +203,32 @@ impl Registry {
                 reason,
             };
             if !d.spec.table.contains('.') {
-                return Err(invalid(format!("table `{}` must be `ns.name`", d.spec.table)));
+                return Err(invalid(format!(
+                    "table `{}` must be `ns.name`",
+                    d.spec.table
+                )));
             }
             let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
             if d.spec.rolling_window_days == 0 {
                 return Err(invalid("rolling_window_days must be at least 1".into()));
             }
-            self.quality.insert(d.name, QualityAsset { descriptor: d, table });
+            self.quality.insert(
+                d.name,
+                QualityAsset {
+                    descriptor: d,
+                    table,
+                },
+            );
         }
         Ok(self)
     }
 
     /// Quality assets checking `table`, sorted by name.
     pub fn quality_for(&self, table: &TableName) -> Vec<&QualityAsset> {
-        self.quality.values().filter(|q| &q.table == table).collect()
+        self.quality
+            .values()
+            .filter(|q| &q.table == table)
+            .collect()
     }
 
     /// Every quality asset, sorted by name.

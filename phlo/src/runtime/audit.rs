@@ -14,7 +14,7 @@ use datafusion::prelude::{SessionContext, col};
 use phlo_core::names::TableName;
 use phlo_core::spec::MergeStrategy;
 use phlo_core::storage::{PartitionScope, scope_predicate};
-use phlo_quality::{CheckResult, CheckScope, QualityReport, ScopeWindow, run_checks};
+use phlo_quality::{CheckScope, QualityReport, ScopeWindow, run_checks};
 
 use super::Runtime;
 use crate::registry::QualityAsset;
@@ -61,7 +61,9 @@ impl Runtime {
         let ctx = self.session().await?;
         let today = self.clock.now().date_naive();
         let (report, blocked) = self
-            .run_quality(&ctx, &table, partition, None, |a| window(a, partition, today))
+            .run_quality(&ctx, &table, partition, None, |a| {
+                window(a, partition, today)
+            })
             .await?;
         Ok(QualityRun { report, blocked })
     }
@@ -82,7 +84,7 @@ impl Runtime {
             partition: partition.map(|d| d.format("%Y-%m-%d").to_string()),
             results: Vec::new(),
         };
-        let mut recorded: Vec<(String, bool, CheckResult)> = Vec::new();
+        let mut recorded: Vec<super::check_results::Recorded> = Vec::new();
         let mut blocked = false;
         let keys = self.key_columns(table);
         for asset in self.registry.quality_for(table) {
@@ -112,7 +114,14 @@ impl Runtime {
         self.registry
             .iter()
             .find(|a| &a.table == table)
-            .map(|a| a.descriptor.spec.unique_key.iter().map(|k| k.to_string()).collect())
+            .map(|a| {
+                a.descriptor
+                    .spec
+                    .unique_key
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -137,14 +146,19 @@ impl Runtime {
                 let target = ctx.read_table(target)?;
                 let kept = match strategy {
                     MergeStrategy::Append => target,
-                    MergeStrategy::ReplacePartition => target.filter(scope_predicate(scope).is_not_true())?,
+                    MergeStrategy::ReplacePartition => {
+                        target.filter(scope_predicate(scope).is_not_true())?
+                    }
                     MergeStrategy::Merge => {
-                        let keys = ctx.read_batch(load.project(
-                            &key.iter()
-                                .filter_map(|k| load.schema().index_of(k).ok())
-                                .collect::<Vec<_>>(),
-                        )?)?;
-                        let renamed: Vec<String> = key.iter().map(|k| format!("__phlo_key_{k}")).collect();
+                        let keys = ctx.read_batch(
+                            load.project(
+                                &key.iter()
+                                    .filter_map(|k| load.schema().index_of(k).ok())
+                                    .collect::<Vec<_>>(),
+                            )?,
+                        )?;
+                        let renamed: Vec<String> =
+                            key.iter().map(|k| format!("__phlo_key_{k}")).collect();
                         let keys = keys.select(
                             key.iter()
                                 .zip(&renamed)
@@ -166,7 +180,8 @@ impl Runtime {
         let schema = match schema {
             Ok(s) => s,
             Err(_) => {
-                let s: Arc<dyn datafusion::catalog::SchemaProvider> = Arc::new(datafusion::catalog::MemorySchemaProvider::new());
+                let s: Arc<dyn datafusion::catalog::SchemaProvider> =
+                    Arc::new(datafusion::catalog::MemorySchemaProvider::new());
                 ctx.catalog("datafusion")
                     .ok_or_else(|| phlo_core::Error::internal("default catalog missing"))?
                     .register_schema(table.namespace(), s.clone())

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array};
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    UInt64Array,
+};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::NaiveDate;
 use phlo_core::names::TableName;
@@ -36,13 +39,16 @@ fn schema() -> Arc<Schema> {
     ]))
 }
 
+/// One recorded result: the quality asset, whether it blocks, the result.
+pub type Recorded = (String, bool, CheckResult);
+
 /// Appends `results` (asset, blocking, result) to `_phlo.check_results` in one commit.
 pub async fn record(
     rt: &Runtime,
     table: &TableName,
     partition: Option<NaiveDate>,
     run_id: Option<&str>,
-    results: &[(String, bool, CheckResult)],
+    results: &[Recorded],
 ) -> Result<()> {
     if results.is_empty() {
         return Ok(());
@@ -50,10 +56,14 @@ pub async fn record(
     let n = results.len();
     let now = rt.clock.now().timestamp_micros();
     let partition = partition.map(|d| d.format("%Y-%m-%d").to_string());
-    let strings = |f: &dyn Fn(&(String, bool, CheckResult)) -> Option<String>| -> ArrayRef {
+    let strings = |f: &dyn Fn(&Recorded) -> Option<String>| -> ArrayRef {
         Arc::new(results.iter().map(f).collect::<StringArray>())
     };
-    let severity = |r: &CheckResult| serde_json::to_value(r.severity).ok().and_then(|v| v.as_str().map(str::to_string));
+    let severity = |r: &CheckResult| {
+        serde_json::to_value(r.severity)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
     let columns: Vec<ArrayRef> = vec![
         Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone(UTC)),
         Arc::new(StringArray::from(vec![run_id; n])),
@@ -61,24 +71,55 @@ pub async fn record(
         Arc::new(StringArray::from(vec![table.to_string(); n])),
         Arc::new(StringArray::from(vec![partition.clone(); n])),
         strings(&|(_, _, r)| Some(r.name.clone())),
-        Arc::new(BooleanArray::from(results.iter().map(|(_, _, r)| r.passed).collect::<Vec<_>>())),
+        Arc::new(BooleanArray::from(
+            results.iter().map(|(_, _, r)| r.passed).collect::<Vec<_>>(),
+        )),
         strings(&|(_, _, r)| severity(r)),
-        Arc::new(BooleanArray::from(results.iter().map(|(_, b, _)| *b).collect::<Vec<_>>())),
-        Arc::new(UInt64Array::from(results.iter().map(|(_, _, r)| r.failed_count).collect::<Vec<_>>())),
-        Arc::new(UInt64Array::from(results.iter().map(|(_, _, r)| r.total_count).collect::<Vec<_>>())),
-        Arc::new(Float64Array::from(results.iter().map(|(_, _, r)| r.failure_fraction).collect::<Vec<_>>())),
-        Arc::new(Float64Array::from(results.iter().map(|(_, _, r)| r.threshold).collect::<Vec<_>>())),
+        Arc::new(BooleanArray::from(
+            results.iter().map(|(_, b, _)| *b).collect::<Vec<_>>(),
+        )),
+        Arc::new(UInt64Array::from(
+            results
+                .iter()
+                .map(|(_, _, r)| r.failed_count)
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(UInt64Array::from(
+            results
+                .iter()
+                .map(|(_, _, r)| r.total_count)
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            results
+                .iter()
+                .map(|(_, _, r)| r.failure_fraction)
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            results
+                .iter()
+                .map(|(_, _, r)| r.threshold)
+                .collect::<Vec<_>>(),
+        )),
         strings(&|(_, _, r)| r.message.clone()),
         strings(&|(_, _, r)| Some(r.repro_sql.clone())),
         strings(&|(_, _, r)| serde_json::to_string(&r.samples).ok()),
-        Arc::new(Float64Array::from(results.iter().map(|(_, _, r)| r.elapsed_ms).collect::<Vec<_>>())),
+        Arc::new(Float64Array::from(
+            results
+                .iter()
+                .map(|(_, _, r)| r.elapsed_ms)
+                .collect::<Vec<_>>(),
+        )),
     ];
     let batch = RecordBatch::try_new(schema(), columns)?;
     rt.store
         .commit(
             &TableName::phlo("check_results")?,
             Write {
-                op: WriteOp::Append { batches: vec![batch] },
+                op: WriteOp::Append {
+                    batches: vec![batch],
+                },
                 partition_columns: Vec::new(),
                 allow_new_columns: false,
                 tag: CommitTag {

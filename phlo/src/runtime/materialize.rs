@@ -205,7 +205,14 @@ impl Runtime {
         // 7. Audit before publish: blocking checks on the staged result gate the commit.
         if prepared.load.num_rows() > 0 {
             let audit = self
-                .audit(table, &prepared.load, spec.merge_strategy, spec.unique_key, scope, &report.run_id)
+                .audit(
+                    table,
+                    &prepared.load,
+                    spec.merge_strategy,
+                    spec.unique_key,
+                    scope,
+                    &report.run_id,
+                )
                 .await?;
             if let Some((quality, blocked)) = audit {
                 report.checks = quality.results.clone();
