@@ -1,1 +1,329 @@
-fn main() {}
+//! `phlo-bench`: release-mode benchmark of phlo's ingestion path.
+//!
+//! ```text
+//! cargo run --release -p phlo-bench                 # 1M fresh; 1M upsert into 10M
+//! cargo run --release -p phlo-bench -- --quick      # a tenth of the size
+//! ```
+//!
+//! Scenarios (each in a child process: this binary re-executed with `--scenario NAME`,
+//! reporting JSON on stdout, so peak RSS is per scenario):
+//!
+//! - `fresh`: `--rows` rows, 10% of them in-batch duplicate keys, validated, deduplicated
+//!   (keep last by `ts`) and merged into a table that does not exist yet.
+//! - `upsert-setup`: a base table of `--base-partitions` daily partitions of `--rows`
+//!   unique keys each, seeded through phlo (not measured).
+//! - `upsert`: `--rows` rows on a new day, 30% of whose keys already exist in the base
+//!   table (spread over every partition), merged into it.
+//!
+//! Flags: `--rows N` (1,000,000), `--base-partitions N` (10), `--quick` (rows / 10),
+//! `--json PATH`, `--warehouse DIR` (default: a temporary directory next to the binary,
+//! under `target/`, removed afterwards), `--only fresh|upsert`, `--repeat N` (1: measured
+//! runs per scenario, the median by wall time is shown; the upsert's base table is built
+//! once and copied before each run), `--dup-fraction F` (0.1), `--update-fraction F`
+//! (0.3), `--upsert-dup-fraction F` (0), `--seed-with-merge` (build the base table with
+//! the merge asset instead of `replace_partition`).
+//!
+//! Targets (2-core machine): fresh ≥ 1M rows/s end to end; 1M-row upsert into 10M ≤ 5 s
+//! (scaled linearly with `--rows`); peak RSS ≤ 3× the Arrow size of the input batches.
+
+mod generate;
+mod report;
+mod scenario;
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use phlo::Schema;
+use phlo::prelude::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::scenario::{BoxError, Outcome};
+
+/// The README's example contract.
+#[derive(Schema)]
+struct Event {
+    /// Key.
+    #[phlo(unique)]
+    id: String,
+    /// Event time, within the partition's day.
+    ts: DateTime<Utc>,
+    /// A percentage.
+    #[phlo(ge = 0.0, le = 100.0)]
+    value: f64,
+    /// One of four categories.
+    #[phlo(isin = ["a", "b", "c", "d"])]
+    category: String,
+    /// Free text, null half the time.
+    note: Option<String>,
+}
+
+/// Sizes and options of a bench run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// Rows per load (and per base partition).
+    pub rows: u64,
+    /// Partitions of the upsert's base table.
+    pub base_partitions: u64,
+    /// Fraction of the fresh load's rows repeating a key.
+    pub dup_fraction: f64,
+    /// Fraction of the upsert load's rows whose key is already in the table.
+    pub update_fraction: f64,
+    /// Fraction of the upsert load's rows repeating a key of the load.
+    pub upsert_dup_fraction: f64,
+    /// Seed the base table with the merge asset instead of `replace_partition`.
+    pub seed_with_merge: bool,
+    /// Warehouse root (`None`: a temporary directory).
+    pub warehouse: Option<PathBuf>,
+    /// Also write the results here.
+    pub json: Option<PathBuf>,
+    /// Run only this scenario group (`fresh` or `upsert`).
+    pub only: Option<String>,
+    /// Measured runs per scenario (the median by wall time is shown).
+    pub repeat: usize,
+    /// Internal: run this scenario and print its outcome as JSON.
+    #[serde(skip)]
+    pub scenario: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rows: 1_000_000,
+            base_partitions: 10,
+            dup_fraction: 0.10,
+            update_fraction: 0.30,
+            upsert_dup_fraction: 0.0,
+            seed_with_merge: false,
+            warehouse: None,
+            json: None,
+            only: None,
+            repeat: 1,
+            scenario: None,
+        }
+    }
+}
+
+const USAGE: &str = "usage: phlo-bench [--rows N] [--base-partitions N] [--quick] [--json PATH] \
+[--warehouse DIR] [--only fresh|upsert] [--repeat N] [--dup-fraction F] [--update-fraction F] \
+[--upsert-dup-fraction F] [--seed-with-merge]";
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError> {
+    let mut cfg = Config::default();
+    let mut quick = false;
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--rows" => cfg.rows = value()?.replace('_', "").parse()?,
+            "--base-partitions" => cfg.base_partitions = value()?.parse()?,
+            "--dup-fraction" => cfg.dup_fraction = value()?.parse()?,
+            "--update-fraction" => cfg.update_fraction = value()?.parse()?,
+            "--upsert-dup-fraction" => cfg.upsert_dup_fraction = value()?.parse()?,
+            "--json" => cfg.json = Some(value()?.into()),
+            "--warehouse" => cfg.warehouse = Some(value()?.into()),
+            "--only" => cfg.only = Some(value()?),
+            "--repeat" => cfg.repeat = value()?.parse()?,
+            "--scenario" => cfg.scenario = Some(value()?),
+            "--seed-with-merge" => cfg.seed_with_merge = true,
+            "--quick" => quick = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}").into()),
+        }
+    }
+    if quick {
+        cfg.rows = (cfg.rows / 10).max(1);
+    }
+    for f in [
+        cfg.dup_fraction,
+        cfg.update_fraction,
+        cfg.upsert_dup_fraction,
+    ] {
+        if !(0.0..1.0).contains(&f) {
+            return Err(format!("fractions must be in [0, 1), got {f}").into());
+        }
+    }
+    if cfg.rows == 0 || cfg.base_partitions == 0 || cfg.repeat == 0 {
+        return Err("--rows, --base-partitions and --repeat must be positive".into());
+    }
+    if let Some(only) = &cfg.only
+        && only != "fresh"
+        && only != "upsert"
+    {
+        return Err(format!("--only takes fresh or upsert, got `{only}`").into());
+    }
+    Ok(cfg)
+}
+
+/// Runs one scenario in this process and prints its outcome as one JSON line.
+async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
+    let warehouse = cfg
+        .warehouse
+        .clone()
+        .ok_or("--scenario needs --warehouse")?;
+    let outcome = match name {
+        "fresh" => scenario::fresh(cfg, &warehouse).await?,
+        "upsert-setup" => scenario::upsert_setup(cfg, &warehouse).await?,
+        "upsert" => scenario::upsert(cfg, &warehouse).await?,
+        other => return Err(format!("unknown scenario `{other}`").into()),
+    };
+    println!("{}", serde_json::to_string(&outcome)?);
+    Ok(())
+}
+
+/// Re-executes this binary for scenario `name` over `warehouse`.
+fn spawn(cfg: &Config, name: &str, warehouse: &Path) -> Result<Outcome, BoxError> {
+    eprintln!("phlo-bench: running {name} ...");
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--scenario")
+        .arg(name)
+        .arg("--warehouse")
+        .arg(warehouse)
+        .arg("--rows")
+        .arg(cfg.rows.to_string())
+        .arg("--base-partitions")
+        .arg(cfg.base_partitions.to_string())
+        .arg("--dup-fraction")
+        .arg(cfg.dup_fraction.to_string())
+        .arg("--update-fraction")
+        .arg(cfg.update_fraction.to_string())
+        .arg("--upsert-dup-fraction")
+        .arg(cfg.upsert_dup_fraction.to_string())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    if cfg.seed_with_merge {
+        cmd.arg("--seed-with-merge");
+    }
+    let out = cmd.output()?;
+    if !out.status.success() {
+        return Err(format!("scenario {name} failed ({})", out.status).into());
+    }
+    let stdout = String::from_utf8(out.stdout)?;
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| format!("scenario {name} printed no result"))?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// The run with the median wall time.
+fn median(runs: &[Outcome]) -> Result<Outcome, BoxError> {
+    let mut sorted: Vec<&Outcome> = runs.iter().collect();
+    sorted.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+    sorted
+        .get(sorted.len() / 2)
+        .map(|o| (*o).clone())
+        .ok_or_else(|| "no runs".into())
+}
+
+/// Copies the directory tree `from` to `to`.
+fn copy_dir(from: &Path, to: &Path) -> Result<(), BoxError> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Flushes dirty pages (`sync`) so a run does not pay for the writeback of the setup or
+/// of a copy made just before it. Best effort.
+fn settle() {
+    let _ = Command::new("sync").status();
+}
+
+/// Everything `--json` writes.
+#[derive(Debug, Serialize)]
+struct Results<'a> {
+    /// Sizes and options.
+    config: &'a Config,
+    /// The table's lines (medians).
+    rows: Vec<report::Row>,
+    /// Every run, setup included.
+    outcomes: &'a [Outcome],
+}
+
+async fn parent(cfg: &Config) -> Result<(), BoxError> {
+    let temp;
+    let root = match &cfg.warehouse {
+        Some(dir) => dir.clone(),
+        None => {
+            let exe = std::env::current_exe()?;
+            let under = exe.parent().unwrap_or(Path::new("."));
+            temp = tempfile::Builder::new()
+                .prefix("phlo-bench-")
+                .tempdir_in(under)?;
+            temp.path().to_path_buf()
+        }
+    };
+    eprintln!("phlo-bench: warehouse {}", root.display());
+    let mut outcomes = Vec::new();
+    let mut all_runs = Vec::new();
+    if cfg.only.as_deref() != Some("upsert") {
+        let mut runs = Vec::new();
+        for _ in 0..cfg.repeat {
+            settle();
+            runs.push(spawn(cfg, "fresh", &root.join("fresh"))?);
+        }
+        outcomes.push(median(&runs)?);
+        all_runs.extend(runs);
+    }
+    if cfg.only.as_deref() != Some("fresh") {
+        let base = root.join("upsert-base");
+        let setup = spawn(cfg, "upsert-setup", &base)?;
+        outcomes.push(setup.clone());
+        all_runs.push(setup);
+        let mut runs = Vec::new();
+        for i in 0..cfg.repeat {
+            // Every run starts from the same base table (the last one may consume it).
+            let dir = if i + 1 == cfg.repeat {
+                base.clone()
+            } else {
+                let dir = root.join("upsert-run");
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)?;
+                }
+                copy_dir(&base, &dir)?;
+                dir
+            };
+            settle();
+            runs.push(spawn(cfg, "upsert", &dir)?);
+        }
+        outcomes.push(median(&runs)?);
+        all_runs.extend(runs);
+    }
+    let rows: Vec<report::Row> = outcomes.iter().map(|o| report::row(cfg, o)).collect();
+    report::print(cfg, &rows, &outcomes, &all_runs);
+    if let Some(path) = &cfg.json {
+        let results = Results {
+            config: cfg,
+            rows,
+            outcomes: &all_runs,
+        };
+        std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
+        eprintln!("phlo-bench: wrote {}", path.display());
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let cfg = parse_args(std::env::args().skip(1))?;
+    match cfg.scenario.clone() {
+        Some(name) => child(&cfg, &name).await,
+        None => parent(&cfg).await,
+    }
+}
