@@ -26,6 +26,7 @@
 //! Targets (2-core machine): fresh ≥ 1M rows/s end to end; 1M-row upsert into 10M ≤ 5 s
 //! (scaled linearly with `--rows`); peak RSS ≤ 3× the Arrow size of the input batches.
 
+mod checks;
 mod generate;
 mod report;
 mod scenario;
@@ -167,6 +168,11 @@ async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
         .warehouse
         .clone()
         .ok_or("--scenario needs --warehouse")?;
+    if name == "checks" {
+        let runs = checks::run(&warehouse).await?;
+        println!("{}", serde_json::to_string(&runs)?);
+        return Ok(());
+    }
     let outcome = match name {
         "fresh" => scenario::fresh(cfg, &warehouse).await?,
         "upsert-setup" => scenario::upsert_setup(cfg, &warehouse).await?,
@@ -178,7 +184,11 @@ async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
 }
 
 /// Re-executes this binary for scenario `name` over `warehouse`.
-fn spawn(cfg: &Config, name: &str, warehouse: &Path) -> Result<Outcome, BoxError> {
+fn spawn<T: serde::de::DeserializeOwned>(
+    cfg: &Config,
+    name: &str,
+    warehouse: &Path,
+) -> Result<T, BoxError> {
     eprintln!("phlo-bench: running {name} ...");
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
@@ -209,7 +219,7 @@ fn spawn(cfg: &Config, name: &str, warehouse: &Path) -> Result<Outcome, BoxError
     let line = stdout
         .lines()
         .rev()
-        .find(|l| l.starts_with('{'))
+        .find(|l| l.starts_with('{') || l.starts_with('['))
         .ok_or_else(|| format!("scenario {name} printed no result"))?;
     Ok(serde_json::from_str(line)?)
 }
@@ -254,6 +264,8 @@ struct Results<'a> {
     rows: Vec<report::Row>,
     /// Every run, setup included.
     outcomes: &'a [Outcome],
+    /// The quality checks over the base table.
+    quality: &'a [checks::ScopeRun],
 }
 
 async fn parent(cfg: &Config) -> Result<(), BoxError> {
@@ -272,6 +284,7 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
     eprintln!("phlo-bench: warehouse {}", root.display());
     let mut outcomes = Vec::new();
     let mut all_runs = Vec::new();
+    let mut quality = None;
     if cfg.only.as_deref() != Some("upsert") {
         let mut runs = Vec::new();
         for _ in 0..cfg.repeat {
@@ -283,9 +296,11 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
     }
     if cfg.only.as_deref() != Some("fresh") {
         let base = root.join("upsert-base");
-        let setup = spawn(cfg, "upsert-setup", &base)?;
+        let setup: Outcome = spawn(cfg, "upsert-setup", &base)?;
         outcomes.push(setup.clone());
         all_runs.push(setup);
+        settle();
+        quality = Some(spawn::<Vec<checks::ScopeRun>>(cfg, "checks", &base)?);
         let mut runs = Vec::new();
         for i in 0..cfg.repeat {
             // Every run starts from the same base table (the last one may consume it).
@@ -307,11 +322,15 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
     }
     let rows: Vec<report::Row> = outcomes.iter().map(|o| report::row(cfg, o)).collect();
     report::print(cfg, &rows, &outcomes, &all_runs);
+    if let Some(q) = &quality {
+        checks::print(q);
+    }
     if let Some(path) = &cfg.json {
         let results = Results {
             config: cfg,
             rows,
             outcomes: &all_runs,
+            quality: quality.as_deref().unwrap_or_default(),
         };
         std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
         eprintln!("phlo-bench: wrote {}", path.display());

@@ -134,8 +134,13 @@ fn status_bytes(field: &str) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// Peak RSS of this process so far (VmHWM), bytes.
+pub(crate) fn peak_rss_bytes() -> u64 {
+    status_bytes("VmHWM")
+}
+
 /// Resets VmHWM to the current RSS (`echo 5 > /proc/self/clear_refs`, Linux ≥ 4.0).
-fn reset_peak() -> bool {
+pub(crate) fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
