@@ -11,7 +11,7 @@ use crate::checks::common::{
     MAX_SAMPLES, batches_to_json, count_at, internal, query_row, quoted_list, sample_columns,
     samples, validate_regex,
 };
-use crate::scope::quote_ident;
+use crate::scope::{quote_ident, quote_table};
 use crate::{CheckScope, Error, Evaluation, Result};
 
 /// The flag column of SQL rule `i`.
@@ -39,12 +39,25 @@ async fn plan(scope: &CheckScope, rules: &[Rule]) -> Result<Plan> {
         }
     }
     let shown = sample_columns(scope, &columns).await?;
-    let mut projection = String::from("*");
-    for w in rules.iter().filter_map(|r| r.window.as_ref()) {
-        projection.push_str(", ");
-        projection.push_str(w);
+    // `unique` rules: a grouped subquery per column (hash aggregate) joined back, instead of
+    // a window over the scope, which sorts every row.
+    let table = quote_table(scope.table());
+    let where_sql = scope.where_sql();
+    let mut projection = vec!["t.*".to_string()];
+    let mut joins = String::new();
+    for (n, (col, count)) in rules.iter().filter_map(|r| r.window.as_ref()).enumerate() {
+        let key = quote_ident(&format!("_phlo_key_{n}"));
+        let count = quote_ident(count);
+        projection.push(format!("d{n}.{count}"));
+        joins.push_str(&format!(
+            " LEFT JOIN (SELECT {col} AS {key}, count(*) AS {count} FROM {table} WHERE {where_sql} \
+             GROUP BY {col} HAVING count(*) > 1) d{n} ON t.{col} = d{n}.{key}"
+        ));
     }
-    let inner = scope.select_sql(&projection, None);
+    let inner = format!(
+        "SELECT {} FROM {table} t{joins} WHERE {where_sql}",
+        projection.join(", ")
+    );
     let mut flags = Vec::new();
     let mut any = Vec::new();
     for (i, r) in rules.iter().enumerate() {

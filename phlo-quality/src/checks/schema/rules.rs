@@ -24,8 +24,9 @@ pub(super) struct Rule {
     pub(super) name: String,
     pub(super) column: String,
     pub(super) kind: RuleKind,
-    /// A window column the predicate reads (`unique`), computed over the scope.
-    pub(super) window: Option<String>,
+    /// For `unique`: the quoted column and the name of the duplicate-count column the
+    /// predicate reads, computed by a grouped subquery joined back to the scope.
+    pub(super) window: Option<(String, String)>,
     /// A regex DataFusion must compile.
     pub(super) regex: Option<String>,
 }
@@ -96,12 +97,9 @@ fn constraint_rule(
     };
     let failing = match constraint {
         Constraint::Unique => {
-            let window = format!("_phlo_count_{n}");
-            let pred = format!("{} > 1", quote_ident(&window));
-            rule.window = Some(format!(
-                "count(*) OVER (PARTITION BY {col}) AS {}",
-                quote_ident(&window)
-            ));
+            let count = format!("_phlo_count_{n}");
+            let pred = format!("{} > 1", quote_ident(&count));
+            rule.window = Some((col.clone(), count));
             pred
         }
         Constraint::Ge { bound }
