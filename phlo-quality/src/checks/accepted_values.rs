@@ -2,10 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::common::{
-    CheckOptions, check_options, count_at, failing_rows, no_values_message, query_row, sql_f64,
-    sql_str,
-};
+use super::common::{CheckOptions, check_options, evaluate_non_null, sql_f64, sql_str};
 use crate::scope::quote_ident;
 use crate::{Check, CheckScope, Evaluation, Result, Severity};
 
@@ -171,35 +168,20 @@ impl Check for AcceptedValuesCheck {
     async fn evaluate(&self, scope: &CheckScope) -> Result<Evaluation> {
         scope.require_columns(&[self.column.as_str()]).await?;
         let pred = self.predicate()?;
-        let col = quote_ident(&self.column);
-        let sql = scope.select_sql(
-            &format!("count({col}), count(*) FILTER (WHERE {pred})"),
-            None,
-        );
-        let row = query_row(scope.ctx(), &sql).await?;
-        let (total, failed) = (count_at(&row, 0)?, count_at(&row, 1)?);
-        let samples = if failed > 0 {
-            failing_rows(scope, &self.columns(), &pred).await?
-        } else {
-            Vec::new()
-        };
-        let message = if failed > 0 {
-            Some(format!(
-                "{failed} of {total} non-null values of {} are not in {}",
-                self.column,
-                self.shown_values()
-            ))
-        } else {
-            no_values_message(total, &self.column)
-        };
-        Ok(Evaluation {
-            failed_count: failed,
-            total_count: total,
-            samples,
-            repro_sql: scope.select_sql("*", Some(&pred)),
-            message,
-            passed_override: None,
-        })
+        evaluate_non_null(
+            scope,
+            &self.column,
+            &self.columns(),
+            &pred,
+            |failed, total| {
+                format!(
+                    "{failed} of {total} non-null values of {} are not in {}",
+                    self.column,
+                    self.shown_values()
+                )
+            },
+        )
+        .await
     }
 }
 

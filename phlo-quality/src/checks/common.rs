@@ -287,3 +287,41 @@ pub(crate) async fn validate_regex(scope: &CheckScope, check: &str, regex: &str)
         reason: format!("invalid pattern {regex:?}: {}", e.find_root()),
     })
 }
+
+/// Evaluates a value check over the non-null values of `column`: `failing` is the SQL
+/// predicate of a failing row. One aggregate counts both (denominator = non-null values);
+/// samples and the repro query show the failing rows; `describe(failed, total)` words the
+/// failure. Shared by the range, pattern and accepted-values checks.
+pub(crate) async fn evaluate_non_null(
+    scope: &CheckScope,
+    column: &str,
+    sample_columns: &[String],
+    failing: &str,
+    describe: impl FnOnce(u64, u64) -> String,
+) -> Result<crate::Evaluation> {
+    let col = quote_ident(column);
+    let sql = scope.select_sql(
+        &format!("count({col}), count(*) FILTER (WHERE {failing})"),
+        None,
+    );
+    let row = query_row(scope.ctx(), &sql).await?;
+    let (total, failed) = (count_at(&row, 0)?, count_at(&row, 1)?);
+    let samples = if failed > 0 {
+        failing_rows(scope, sample_columns, failing).await?
+    } else {
+        Vec::new()
+    };
+    let message = if failed > 0 {
+        Some(describe(failed, total))
+    } else {
+        no_values_message(total, column)
+    };
+    Ok(crate::Evaluation {
+        failed_count: failed,
+        total_count: total,
+        samples,
+        repro_sql: scope.select_sql("*", Some(failing)),
+        message,
+        passed_override: None,
+    })
+}

@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 
 use super::common::{
-    CheckOptions, check_options, column_type, count_at, failing_rows, is_string, no_values_message,
-    query_row, sql_str, validate_regex,
+    CheckOptions, check_options, column_type, evaluate_non_null, is_string, sql_str, validate_regex,
 };
 use crate::scope::quote_ident;
 use crate::{Check, CheckScope, Error, Evaluation, Result, Severity};
@@ -113,34 +112,20 @@ impl Check for PatternCheck {
             "{col} IS NOT NULL AND NOT regexp_like({col}, {})",
             sql_str(&self.regex())
         );
-        let sql = scope.select_sql(
-            &format!("count({col}), count(*) FILTER (WHERE {pred})"),
-            None,
-        );
-        let row = query_row(scope.ctx(), &sql).await?;
-        let (total, failed) = (count_at(&row, 0)?, count_at(&row, 1)?);
-        let samples = if failed > 0 {
-            failing_rows(scope, &self.columns(), &pred).await?
-        } else {
-            Vec::new()
-        };
-        let message = if failed > 0 {
-            Some(format!(
-                "{failed} of {total} non-null values of {} do not match {}",
-                self.column,
-                self.regex()
-            ))
-        } else {
-            no_values_message(total, &self.column)
-        };
-        Ok(Evaluation {
-            failed_count: failed,
-            total_count: total,
-            samples,
-            repro_sql: scope.select_sql("*", Some(&pred)),
-            message,
-            passed_override: None,
-        })
+        evaluate_non_null(
+            scope,
+            &self.column,
+            &self.columns(),
+            &pred,
+            |failed, total| {
+                format!(
+                    "{failed} of {total} non-null values of {} do not match {}",
+                    self.column,
+                    self.regex()
+                )
+            },
+        )
+        .await
     }
 }
 
