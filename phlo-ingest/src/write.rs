@@ -205,6 +205,28 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
     Ok(summary)
 }
 
+/// Read access to a string column of either layout, without copying it.
+enum Strings<'a> {
+    Utf8(&'a arrow::array::StringArray),
+    View(&'a arrow::array::StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    fn of(array: &'a dyn Array) -> Option<Self> {
+        array
+            .as_string_opt::<i32>()
+            .map(Strings::Utf8)
+            .or_else(|| array.as_string_view_opt().map(Strings::View))
+    }
+
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Strings::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
 /// `array` as `Utf8` (tables may be read back as `Utf8View`).
 fn utf8(array: &Arc<dyn Array>) -> Result<Arc<dyn Array>> {
     Ok(arrow::compute::cast(
@@ -278,15 +300,27 @@ async fn plan_merge(
     has_hash: bool,
 ) -> Result<MergePlan> {
     let load = &req.load;
+    let provider_schema = match store.provider(table).await? {
+        Some(p) => p.schema(),
+        None => return Err(phlo_core::Error::internal("merge target vanished").into()),
+    };
+    // Keys are encoded in the target's types (e.g. Utf8View as read back): the 1M-row load
+    // is cast once instead of every scanned target batch.
     let key_cols: Vec<Arc<dyn Array>> = req
         .key
         .iter()
         .map(|k| {
-            load.column_by_name(k).cloned().ok_or_else(|| {
+            let column = load.column_by_name(k).ok_or_else(|| {
                 Error::Core(phlo_core::Error::internal(format!(
                     "key column `{k}` missing from load"
                 )))
-            })
+            })?;
+            match provider_schema.field_with_name(k) {
+                Ok(f) if f.data_type() != column.data_type() => {
+                    Ok(arrow::compute::cast(column, f.data_type())?)
+                }
+                _ => Ok(column.clone()),
+            }
         })
         .collect::<Result<_>>()?;
     let converter = RowConverter::new(
@@ -312,10 +346,6 @@ async fn plan_merge(
     let mut state = vec![0u8; load.num_rows()];
     let mut partitions: BTreeSet<Option<i32>> = BTreeSet::new();
 
-    let provider_schema = match store.provider(table).await? {
-        Some(p) => p.schema(),
-        None => return Err(phlo_core::Error::internal("merge target vanished").into()),
-    };
     let target_has_hash = has_hash && table_has_column(&provider_schema, ROW_HASH);
     let target_partitioned = table_has_column(&provider_schema, PARTITION_DATE);
     let mut columns: Vec<&str> = req.key.to_vec();
@@ -339,12 +369,11 @@ async fn plan_merge(
             })
             .collect::<std::result::Result<_, _>>()?;
         let rows = converter.convert_columns(&target_keys)?;
-        let hash_column = if target_has_hash {
-            Some(utf8(b.column(n_keys))?)
+        let hashes = if target_has_hash {
+            Strings::of(b.column(n_keys).as_ref())
         } else {
             None
         };
-        let hashes = hash_column.as_ref().and_then(|h| h.as_string_opt::<i32>());
         let dates = if target_partitioned {
             b.column(b.num_columns() - 1)
                 .as_primitive_opt::<Date32Type>()
@@ -355,8 +384,8 @@ async fn plan_merge(
             let Some(&j) = index.get(rows.row(i).data()) else {
                 continue;
             };
-            let same = match (hashes, load_hashes) {
-                (Some(h), Some(l)) => h.is_valid(i) && h.value(i) == l.value(j as usize),
+            let same = match (&hashes, load_hashes) {
+                (Some(h), Some(l)) => h.get(i) == Some(l.value(j as usize)),
                 _ => false,
             };
             if same {
