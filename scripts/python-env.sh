@@ -5,6 +5,8 @@
 # and the interop test skips.
 #
 #   scripts/python-env.sh          # then: .venv/bin/python scripts/read_delta.py TABLE_DIR
+#   scripts/python-env.sh --bench  # <repo>/.venv-bench: also the side-by-side bench's
+#                                  # contenders (Polars, DuckDB, pandas, Pandera)
 #
 # PHLO_VENV overrides the venv's location.
 set -euo pipefail
@@ -13,9 +15,17 @@ set -euo pipefail
 DELTALAKE_VERSION="1.6.6"
 PYARROW_VERSION="21.0.0"
 
+# The contenders of `bench/compare.sh`, pinned so every run measures the same versions.
+BENCH_PACKAGES="polars==2.1.0 duckdb==2.0.1 pandas==3.1.1 pandera==0.35.0"
+
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${PHLO_VENV:-$root/.venv}"
 want="deltalake==$DELTALAKE_VERSION pyarrow==$PYARROW_VERSION"
+default_venv="$root/.venv"
+if [[ "${1:-}" == "--bench" ]]; then
+    want="$want $BENCH_PACKAGES"
+    default_venv="$root/.venv-bench"
+fi
+venv="${PHLO_VENV:-$default_venv}"
 stamp="$venv/.phlo-requirements"
 
 if ! command -v python3 >/dev/null 2>&1; then
