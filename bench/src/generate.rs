@@ -13,6 +13,7 @@ use phlo::Schema as _;
 use phlo::arrow::array::{
     ArrayRef, Float64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
+use phlo::arrow::datatypes::Schema;
 use phlo::arrow::error::ArrowError;
 use phlo::chrono::NaiveDate;
 
@@ -69,6 +70,9 @@ pub struct LoadSpec {
     pub existing: Range<u64>,
     /// Extra rows repeating a key of this load (in-batch duplicates).
     pub duplicates: usize,
+    /// Fraction of rows made invalid, each breaking exactly one of the four constraints
+    /// (null `id`, null `ts`, `value` outside [0, 100], `category` outside a–d).
+    pub invalid: f64,
 }
 
 /// A generated load and what a correct run must report for it.
@@ -84,6 +88,8 @@ pub struct Load {
     pub updates: u64,
     /// Rows a keep-one-per-key dedup drops.
     pub duplicates: u64,
+    /// Rows made invalid.
+    pub invalid: u64,
 }
 
 impl Load {
@@ -135,7 +141,16 @@ pub fn generate(spec: &LoadSpec) -> Result<Load, ArrowError> {
         .and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc().timestamp_micros())
         .unwrap_or_default();
-    let schema = Event::SCHEMA.arrow_schema();
+    // Every column nullable, as files from elsewhere are: invalid rows hold nulls.
+    let schema = Arc::new(Schema::new(
+        Event::SCHEMA
+            .arrow_schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
+    let mut invalid = 0u64;
     let mut batches = Vec::with_capacity(ids.len().div_ceil(BATCH_ROWS));
     let mut text = String::new();
     for chunk in ids.chunks(BATCH_ROWS) {
@@ -146,13 +161,35 @@ pub fn generate(spec: &LoadSpec) -> Result<Load, ArrowError> {
         let mut category = StringBuilder::with_capacity(n, n);
         let mut note = StringBuilder::with_capacity(n, n * 4);
         for &k in chunk {
+            // Which constraint this row breaks, if any (4 = none). No draw without
+            // invalid rows, so valid loads do not depend on the option.
+            let broken = if spec.invalid > 0.0 && rng.unit() < spec.invalid {
+                invalid += 1;
+                rng.below(4)
+            } else {
+                4
+            };
             text.clear();
             write!(text, "e{k:012}").map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
-            id.append_value(&text);
-            ts.append_value(day_start + rng.below(DAY_MICROS) as i64);
-            value.append_value(rng.unit() * 100.0);
+            if broken == 0 {
+                id.append_null();
+            } else {
+                id.append_value(&text);
+            }
+            let t = day_start + rng.below(DAY_MICROS) as i64;
+            if broken == 1 {
+                ts.append_null();
+            } else {
+                ts.append_value(t);
+            }
+            let v = rng.unit() * 100.0;
+            value.append_value(if broken == 2 { 100.5 + v } else { v });
             let bits = rng.next_u64();
-            category.append_value(["a", "b", "c", "d"][(bits & 3) as usize]);
+            category.append_value(if broken == 3 {
+                "z"
+            } else {
+                ["a", "b", "c", "d"][(bits & 3) as usize]
+            });
             if bits & 4 == 0 {
                 note.append_null();
             } else {
@@ -176,6 +213,7 @@ pub fn generate(spec: &LoadSpec) -> Result<Load, ArrowError> {
         unique_keys,
         updates,
         duplicates: ids.len() as u64 - unique_keys,
+        invalid,
         batches,
     })
 }

@@ -27,6 +27,7 @@
 //! (scaled linearly with `--rows`); peak RSS ≤ 3× the Arrow size of the input batches.
 
 mod checks;
+mod compare;
 mod generate;
 mod report;
 mod scenario;
@@ -235,7 +236,7 @@ fn median(runs: &[Outcome]) -> Result<Outcome, BoxError> {
 }
 
 /// Copies the directory tree `from` to `to`.
-fn copy_dir(from: &Path, to: &Path) -> Result<(), BoxError> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<(), BoxError> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -251,7 +252,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), BoxError> {
 
 /// Flushes dirty pages (`sync`) so a run does not pay for the writeback of the setup or
 /// of a copy made just before it. Best effort.
-fn settle() {
+pub(crate) fn settle() {
     let _ = Command::new("sync").status();
 }
 
@@ -340,7 +341,13 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let cfg = parse_args(std::env::args().skip(1))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("compare") => return tokio::task::block_in_place(|| compare::main(&args[1..])),
+        Some("contender") => return compare::contender::main(&args[1..]).await,
+        _ => {}
+    }
+    let cfg = parse_args(args)?;
     match cfg.scenario.clone() {
         Some(name) => child(&cfg, &name).await,
         None => parent(&cfg).await,

@@ -233,6 +233,7 @@ pub async fn fresh(cfg: &Config, warehouse: &Path) -> Result<Outcome, BoxError> 
         updates: 0,
         existing: 0..0,
         duplicates: duplicates as usize,
+        invalid: 0.0,
     };
     let t = Instant::now();
     let load = generate(&spec)?;
@@ -293,6 +294,7 @@ pub async fn upsert_setup(cfg: &Config, warehouse: &Path) -> Result<Outcome, Box
             updates: 0,
             existing: 0..0,
             duplicates: 0,
+            invalid: 0.0,
         };
         let t = Instant::now();
         let load = generate(&spec)?;
@@ -357,6 +359,7 @@ pub async fn upsert(cfg: &Config, warehouse: &Path) -> Result<Outcome, BoxError>
         updates: updates as usize,
         existing: 0..base_rows,
         duplicates: duplicates as usize,
+        invalid: 0.0,
     };
     let t = Instant::now();
     let load = generate(&spec)?;

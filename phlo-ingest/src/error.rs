@@ -99,6 +99,12 @@ pub enum Error {
     /// An Arrow computation failed.
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A worker thread panicked: a bug in phlo, to be reported to its maintainers.
+    #[error("a {what} thread panicked (a bug in phlo; please report it)")]
+    WorkerPanicked {
+        /// What the thread was doing.
+        what: String,
+    },
     /// A query over the target table failed.
     #[error("query error on `{table}`: {source}")]
     Query {

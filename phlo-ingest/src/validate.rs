@@ -447,3 +447,108 @@ fn membership(array: &ArrayRef, values: &[Lit]) -> std::result::Result<BooleanAr
 
 #[cfg(test)]
 mod tests;
+
+/// Validation alone, without writing: coerces `batches` (in arrival order) to `schema` and
+/// checks casts, nullability and every element constraint (`unique` is a property of the
+/// deduplicated table, checked when writing). Batches are validated in parallel, one
+/// thread per core; the report is bounded like every other ([`MAX_SAMPLES`] per check,
+/// sample rows are ordinals in the whole load). `table` names the target in errors.
+pub fn validate_batches(
+    table: &str,
+    schema: &SchemaDef,
+    batches: &[RecordBatch],
+) -> Result<ValidationReport> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(batches.len().max(1));
+    let per_worker = batches.len().div_ceil(workers).max(1);
+    let chunks: Vec<&[RecordBatch]> = batches.chunks(per_worker).collect();
+    let partials: Vec<Result<ValidationReport>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| scope.spawn(move || validate_chunk(table, schema, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::WorkerPanicked {
+                        what: "validation".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut total = ValidationReport::default();
+    for (chunk, partial) in chunks.iter().zip(partials) {
+        let offset = total.rows_checked;
+        let partial = partial?;
+        merge_report(&mut total, partial, offset);
+        debug_assert_eq!(
+            total.rows_checked - offset,
+            chunk.iter().map(|b| b.num_rows() as u64).sum::<u64>()
+        );
+    }
+    total.failures.sort_by_key(|f| check_rank(schema, f));
+    Ok(total)
+}
+
+/// Validates `batches` one by one (no concatenation), as one report.
+fn validate_chunk(
+    table: &str,
+    schema: &SchemaDef,
+    batches: &[RecordBatch],
+) -> Result<ValidationReport> {
+    let mut total = ValidationReport::default();
+    for batch in batches {
+        let coerced = crate::coerce::coerce(table, schema, std::slice::from_ref(batch))?;
+        let v = validate(schema, &coerced.batch, &[], &coerced.cast_failures)?;
+        let offset = total.rows_checked;
+        merge_report(&mut total, v.report, offset);
+    }
+    Ok(total)
+}
+
+/// Adds `part` (whose rows start at ordinal `offset`) to `total`, keeping the first
+/// [`MAX_SAMPLES`] samples of each check.
+fn merge_report(total: &mut ValidationReport, part: ValidationReport, offset: u64) {
+    total.rows_checked += part.rows_checked;
+    total.rows_failed += part.rows_failed;
+    total.checks_evaluated = total.checks_evaluated.max(part.checks_evaluated);
+    if total.key_columns.is_empty() {
+        total.key_columns = part.key_columns;
+    }
+    for mut f in part.failures {
+        for s in &mut f.samples {
+            s.row += offset;
+        }
+        match total.failures.iter_mut().find(|t| t.check == f.check) {
+            Some(t) => {
+                t.failing_rows += f.failing_rows;
+                let room = MAX_SAMPLES.saturating_sub(t.samples.len());
+                t.samples.extend(f.samples.into_iter().take(room));
+            }
+            None => total.failures.push(f),
+        }
+    }
+}
+
+/// Report order: by column in schema order, then cast, nullability, constraints in
+/// declaration order.
+fn check_rank(schema: &SchemaDef, f: &CheckFailures) -> (usize, usize) {
+    let Some(column) = schema.fields.iter().position(|d| d.name == f.column) else {
+        return (usize::MAX, 0);
+    };
+    let rank = if f.check.starts_with("cast(") {
+        0
+    } else if f.check.starts_with("not_null(") {
+        1
+    } else {
+        schema.fields[column]
+            .constraints
+            .iter()
+            .position(|c| c.check_name(&f.column) == f.check)
+            .map_or(usize::MAX, |i| i + 2)
+    };
+    (column, rank)
+}

@@ -127,6 +127,16 @@ pub enum Error {
     /// A DataFusion error (from user code).
     #[error(transparent)]
     DataFusion(Box<datafusion::error::DataFusionError>),
+    /// An input file could not be read as Parquet ([`crate::io::read_parquet`]). Whoever
+    /// produced the file must fix it, or the caller must pass the right path.
+    #[error("`{}` could not be read as Parquet: {source}", .path.display())]
+    Parquet {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The reader's error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
     /// A JSON error (reports, fixtures).
     #[error(transparent)]
     Json(#[from] serde_json::Error),

@@ -47,6 +47,7 @@
 pub mod cli;
 mod error;
 mod fetch;
+pub mod io;
 pub mod quality;
 pub mod registry;
 mod report;
@@ -61,6 +62,47 @@ pub use phlo_core::partition::{PartitionContext, PartitionKey};
 pub use phlo_core::schema::{IntoBatches, Schema};
 pub use phlo_core::spec::{Dedup, MergeStrategy};
 pub use phlo_ingest::{CheckFailures, FailureSample, ValidationReport};
+
+/// Validates `batches` against `T`'s contract without writing anything: casts,
+/// nullability and every element constraint (`unique` is checked against the deduplicated
+/// load when writing). Lazy and bounded like a materialization's validation: every failing
+/// row is counted, at most 20 samples are kept per check. Batches are validated in
+/// parallel.
+///
+/// ```
+/// use phlo::arrow::array::{Float64Array, RecordBatch, StringArray};
+/// use phlo::arrow::datatypes::{DataType, Field, Schema as ArrowSchema};
+/// use std::sync::Arc;
+///
+/// #[derive(phlo::Schema)]
+/// struct Reading {
+///     id: String,
+///     #[phlo(ge = 0.0, le = 100.0)]
+///     value: f64,
+/// }
+///
+/// let schema = Arc::new(ArrowSchema::new(vec![
+///     Field::new("id", DataType::Utf8, true),
+///     Field::new("value", DataType::Float64, true),
+/// ]));
+/// let batch = RecordBatch::try_new(schema, vec![
+///     Arc::new(StringArray::from(vec![Some("a"), None, Some("c")])),
+///     Arc::new(Float64Array::from(vec![50.0, 1.0, 120.0])),
+/// ])?;
+/// let report = phlo::validate::<Reading>(&[batch])?;
+/// assert_eq!((report.rows_checked, report.rows_failed), (3, 2));
+/// assert_eq!(report.summary(), "not_null(id): 1 rows, le(value, 100.0): 1 rows");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn validate<T: Schema>(
+    batches: &[arrow::record_batch::RecordBatch],
+) -> Result<ValidationReport> {
+    Ok(phlo_ingest::validate::validate_batches(
+        T::SCHEMA.name,
+        T::SCHEMA,
+        batches,
+    )?)
+}
 pub use phlo_macros::{Schema, dbt_schema, ingestion, quality};
 pub use registry::{AssetInfo, QualityDescriptor, QualitySpec, Registry};
 pub use report::{BackfillReport, RunReport, RunStatus, StepTimings};

@@ -196,3 +196,104 @@ fn constraints_that_cannot_apply_are_clear_errors() {
         "{err:?}"
     );
 }
+
+#[test]
+fn validating_many_batches_reports_like_one_load() -> Result<()> {
+    // Rows 0..40 in 4 batches of 10: every third row is out of range, row 25 is null.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, true),
+        Field::new("v", DataType::Int64, true),
+    ]));
+    let batches: Vec<RecordBatch> = (0..4)
+        .map(|b| {
+            let rows: Vec<i64> = (b * 10..b * 10 + 10).collect();
+            let ids: Vec<Option<String>> = rows
+                .iter()
+                .map(|r| (*r != 25).then(|| format!("k{r}")))
+                .collect();
+            let v: Vec<i64> = rows
+                .iter()
+                .map(|r| if r % 3 == 0 { 500 } else { *r })
+                .collect();
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(ids)) as ArrayRef,
+                    Arc::new(Int64Array::from(v)),
+                ],
+            )
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    static FIELDS2: [FieldDef; 2] = [
+        FieldDef {
+            name: "id",
+            field_type: FieldType::Utf8,
+            nullable: false,
+            constraints: &[Constraint::Unique],
+        },
+        FieldDef {
+            name: "v",
+            field_type: FieldType::Int64,
+            nullable: false,
+            constraints: &[Constraint::Le {
+                bound: Lit::Int(100),
+            }],
+        },
+    ];
+    static DEF: SchemaDef = SchemaDef {
+        name: "T",
+        fields: &FIELDS2,
+        policy: SchemaPolicy::Strict,
+    };
+    let report = validate_batches("t", &DEF, &batches)?;
+    assert_eq!(report.rows_checked, 40);
+    // Multiples of 3 in 0..40 (14 rows) plus row 25.
+    assert_eq!(report.rows_failed, 15);
+    let names: Vec<(&str, u64)> = report
+        .failures
+        .iter()
+        .map(|f| (f.check.as_str(), f.failing_rows))
+        .collect();
+    assert_eq!(names, vec![("not_null(id)", 1), ("le(v, 100)", 14)]);
+    // Samples carry load ordinals, in order, across batch boundaries.
+    let le = &report.failures[1];
+    let rows: Vec<u64> = le.samples.iter().map(|s| s.row).collect();
+    assert_eq!(
+        rows,
+        vec![0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39]
+    );
+    assert_eq!(report.failures[0].samples[0].row, 25);
+    Ok(())
+}
+
+#[test]
+fn validating_batches_bounds_samples_and_handles_no_input() -> Result<()> {
+    let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, true)]));
+    let batches: Vec<RecordBatch> = (0..8)
+        .map(|_| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(Int64Array::from(vec![500; 7])) as ArrayRef],
+            )
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    static FIELDS1: [FieldDef; 1] = [FieldDef {
+        name: "v",
+        field_type: FieldType::Int64,
+        nullable: false,
+        constraints: &[Constraint::Le {
+            bound: Lit::Int(100),
+        }],
+    }];
+    static DEF: SchemaDef = SchemaDef {
+        name: "T",
+        fields: &FIELDS1,
+        policy: SchemaPolicy::Strict,
+    };
+    let report = validate_batches("t", &DEF, &batches)?;
+    assert_eq!((report.rows_checked, report.rows_failed), (56, 56));
+    assert_eq!(report.failures[0].samples.len(), MAX_SAMPLES);
+    let empty = validate_batches("t", &DEF, &[])?;
+    assert_eq!((empty.rows_checked, empty.rows_failed), (0, 0));
+    Ok(())
+}
