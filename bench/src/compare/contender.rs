@@ -196,6 +196,7 @@ async fn load(args: &Args) -> Result<Value, BoxError> {
         "inserted": report.rows_inserted,
         "updated": report.rows_updated,
         "duplicates_dropped": report.duplicates_dropped,
+        "timings_ms": report.timings,
     }))
 }
 
