@@ -16,7 +16,7 @@ use crate::coerce::coerce;
 use crate::dedup::{dedup, find_duplicates};
 use crate::hash::row_hashes;
 use crate::metadata::{RunStamp, with_metadata};
-use crate::validate::{Validation, ValidationReport, validate, validate_unique};
+use crate::validate::{ValidationReport, validate, validate_unique};
 use crate::{Error, Result};
 
 /// How to prepare one load.
@@ -152,21 +152,9 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
     let mut first = validate(opts.schema, &batch, &key_names, &coerced.cast_failures)?;
     if !opts.validate {
         // Constraints are skipped, structure is not: casts and nullability still apply.
-        first
-            .report
-            .failures
-            .retain(|f| f.check.starts_with("cast(") || f.check.starts_with("not_null("));
-        let keep: Vec<String> = first
-            .report
-            .failures
-            .iter()
-            .map(|f| f.check.clone())
-            .collect();
-        first.failed_rows.retain(|_, checks| {
-            checks.retain(|c| keep.contains(c));
-            !checks.is_empty()
+        first.retain_checks(batch.num_rows(), |c| {
+            c.starts_with("cast(") || c.starts_with("not_null(")
         });
-        first.report.rows_failed = first.failed_rows.len() as u64;
     }
     timings.validate = t.elapsed();
     if opts.strict && !first.report.passed() {
@@ -175,14 +163,16 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
             report: Box::new(first.report),
         });
     }
-    let Validation {
-        mut report,
-        failed_rows,
-    } = first;
+    let failed = first.failed_mask(batch.num_rows());
     let valid_rows: Vec<u32> = (0..batch.num_rows() as u32)
-        .filter(|r| !failed_rows.contains_key(r))
+        .filter(|&r| !failed[r as usize])
         .collect();
-    let mut quarantined: Vec<(u32, Vec<String>)> = failed_rows.into_iter().collect();
+    let mut quarantined: Vec<(u32, Vec<String>)> = if first.failing.is_empty() {
+        Vec::new()
+    } else {
+        first.failed_rows().into_iter().collect()
+    };
+    let mut report = first.report;
     let valid = take(&batch, &valid_rows)?;
 
     // Step 4–5: hashes, dedup.
@@ -235,8 +225,9 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
                     report: Box::new(report),
                 });
             }
-            final_rows.retain(|r| !unique.failed_rows.contains_key(r));
-            for (row, checks) in &unique.failed_rows {
+            let unique_failed = unique.failed_rows();
+            final_rows.retain(|r| !unique_failed.contains_key(r));
+            for (row, checks) in &unique_failed {
                 if let Some(&ordinal) = ordinals.get(*row as usize) {
                     quarantined.push((ordinal, checks.clone()));
                 }

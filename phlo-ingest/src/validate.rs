@@ -82,13 +82,48 @@ impl ValidationReport {
     }
 }
 
-/// The outcome: the report plus, for each failing row, the checks it failed.
+/// The outcome: the report plus the failing rows of each check.
 #[derive(Debug, Clone, Default)]
 pub struct Validation {
     /// The report.
     pub report: ValidationReport,
-    /// Failing row → names of the checks it failed (ascending rows).
-    pub failed_rows: BTreeMap<u32, Vec<String>>,
+    /// Each failing check's name and failing rows (ascending), in report order.
+    pub failing: Vec<(String, Vec<u32>)>,
+}
+
+impl Validation {
+    /// Failing row → names of the checks it failed (ascending rows). Built on demand: a
+    /// load that is only counted never pays for a per-row structure.
+    pub fn failed_rows(&self) -> BTreeMap<u32, Vec<String>> {
+        let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for (check, rows) in &self.failing {
+            for &r in rows {
+                out.entry(r).or_default().push(check.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether each of `n` rows failed a check.
+    pub fn failed_mask(&self, n: usize) -> Vec<bool> {
+        let mut mask = vec![false; n];
+        for (_, rows) in &self.failing {
+            for &r in rows {
+                if let Some(m) = mask.get_mut(r as usize) {
+                    *m = true;
+                }
+            }
+        }
+        mask
+    }
+
+    /// Keeps only the checks `keep` accepts, in the report and the row lists, and
+    /// recounts the failing rows over `n` rows.
+    pub fn retain_checks(&mut self, n: usize, keep: impl Fn(&str) -> bool) {
+        self.failing.retain(|(c, _)| keep(c));
+        self.report.failures.retain(|f| keep(&f.check));
+        self.report.rows_failed = self.failed_mask(n).iter().filter(|f| **f).count() as u64;
+    }
 }
 
 /// Accumulates failures check by check.
@@ -115,7 +150,7 @@ impl<'a> Collector<'a> {
                     key_columns: key_columns.to_vec(),
                     ..Default::default()
                 },
-                failed_rows: BTreeMap::new(),
+                failing: Vec::new(),
             },
         }
     }
@@ -152,19 +187,13 @@ impl<'a> Collector<'a> {
                 value: value_of(n, row)?,
             });
         }
-        for &row in &rows {
-            self.out
-                .failed_rows
-                .entry(row)
-                .or_default()
-                .push(check.clone());
-        }
         self.out.report.failures.push(CheckFailures {
-            check,
+            check: check.clone(),
             column: column.to_string(),
             failing_rows: rows.len() as u64,
             samples,
         });
+        self.out.failing.push((check, rows));
         Ok(())
     }
 
@@ -175,7 +204,12 @@ impl<'a> Collector<'a> {
     }
 
     fn finish(mut self) -> Validation {
-        self.out.report.rows_failed = self.out.failed_rows.len() as u64;
+        let n = self.batch.num_rows();
+        self.out.report.rows_failed = if self.out.failing.len() == 1 {
+            self.out.failing[0].1.len() as u64
+        } else {
+            self.out.failed_mask(n).iter().filter(|f| **f).count() as u64
+        };
         let _ = self.batch;
         self.out
     }
@@ -183,10 +217,11 @@ impl<'a> Collector<'a> {
 
 fn rows_where(mask: &BooleanArray) -> Vec<u32> {
     // A null in a failure mask means "not failing".
-    (0..mask.len())
-        .filter(|&i| mask.is_valid(i) && mask.value(i))
-        .map(|i| i as u32)
-        .collect()
+    let failing = match mask.nulls() {
+        Some(nulls) => mask.values() & nulls.inner(),
+        None => mask.values().clone(),
+    };
+    failing.set_indices().map(|i| i as u32).collect()
 }
 
 /// Validates the element constraints (everything but `unique`) and nullability of
@@ -215,11 +250,14 @@ pub fn validate(
             .flat_map(|f| f.rows.iter().copied())
             .collect();
         if !field.nullable || key_columns.iter().any(|k| k == field.name) {
-            let rows: Vec<u32> = (0..array.len())
-                .filter(|&i| array.is_null(i))
-                .map(|i| i as u32)
-                .filter(|r| cast_failed.binary_search(r).is_err())
-                .collect();
+            let rows: Vec<u32> = match array.logical_nulls() {
+                Some(nulls) if nulls.null_count() > 0 => (!nulls.inner())
+                    .set_indices()
+                    .map(|i| i as u32)
+                    .filter(|r| cast_failed.binary_search(r).is_err())
+                    .collect(),
+                _ => Vec::new(),
+            };
             c.record(
                 format!("not_null({})", field.name),
                 field.name,
@@ -419,6 +457,13 @@ fn membership(array: &ArrayRef, values: &[Lit]) -> std::result::Result<BooleanAr
             .collect();
         if set.len() != values.len() {
             return Err("`isin`/`notin` on a String field takes string values".into());
+        }
+        // A short list is faster to scan than to hash into.
+        if set.len() <= 8 {
+            return Ok(strings
+                .iter()
+                .map(|v| v.map(|s| set.iter().any(|m| *m == s)))
+                .collect());
         }
         let set: hashbrown::HashSet<&str> = set.into_iter().collect();
         return Ok(strings.iter().map(|v| v.map(|s| set.contains(s))).collect());

@@ -123,7 +123,7 @@ fn every_failure_is_collected_and_nulls_are_ignored_by_element_checks() -> Resul
     );
     assert_eq!(v.report.rows_failed, 3);
     assert_eq!(v.report.rows_checked, 4);
-    assert_eq!(v.failed_rows.get(&3).map(Vec::len), Some(5));
+    assert_eq!(v.failed_rows().get(&3).map(Vec::len), Some(5));
     let sample = &v.report.failures[1].samples[0];
     assert_eq!(
         sample,
