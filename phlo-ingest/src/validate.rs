@@ -462,7 +462,7 @@ fn membership(array: &ArrayRef, values: &[Lit]) -> std::result::Result<BooleanAr
         if set.len() <= 8 {
             return Ok(strings
                 .iter()
-                .map(|v| v.map(|s| set.iter().any(|m| *m == s)))
+                .map(|v| v.map(|s| set.contains(&s)))
                 .collect());
         }
         let set: hashbrown::HashSet<&str> = set.into_iter().collect();
