@@ -14,9 +14,9 @@
 //!   the same shape with 50% invalid rows;
 //! - S4 quality: seven checks over the whole base table.
 //!
-//! Contenders: phlo (this binary, `contender phlo`), Polars + deltalake, DuckDB, pandas
-//! + Pandera (S3) — scripts in `bench/contenders/` run by `.venv-bench` — and the floor:
-//! arrow-rs writing the load's deduplicated rows as Parquet. Results agree or the run
+//! Contenders: phlo (this binary, `contender phlo`), Polars with deltalake, DuckDB, pandas
+//! with Pandera (S3) — scripts in `bench/contenders/` run by `.venv-bench` — and the
+//! floor: arrow-rs writing the load's deduplicated rows as Parquet. Results agree or the run
 //! says where they do not (row counts and key fingerprints, failing-row counts, check
 //! outcomes).
 
