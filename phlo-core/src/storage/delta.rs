@@ -17,6 +17,7 @@ use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
+use super::rewrite;
 use super::{
     CommitOutcome, PartitionScope, ReadVersion, TableStore, Write, WriteOp, date_literal,
     scope_predicate,
@@ -253,6 +254,43 @@ impl TableStore for DeltaStore {
                         .map_err(storage)?;
                     (t, rows, 0, 0)
                 } else {
+                    let planned = matches!(write.read_version, ReadVersion::Exactly(Some(_)));
+                    if planned && !write.allow_new_columns {
+                        let root = self.table_dir(table);
+                        let plan = rewrite::plan(
+                            &table.to_string(),
+                            &delta,
+                            &root,
+                            &source,
+                            target_partitions.as_deref(),
+                            properties.clone(),
+                        )
+                        .await?;
+                        if let Some(plan) = plan {
+                            let predicate = keys
+                                .iter()
+                                .map(|k| format!("target.{k} = source.{k}"))
+                                .collect::<Vec<_>>()
+                                .join(" AND ");
+                            let r = rewrite::execute(
+                                &table.to_string(),
+                                &delta,
+                                plan,
+                                source,
+                                &keys,
+                                props,
+                                predicate,
+                            )
+                            .await?;
+                            return Ok(CommitOutcome {
+                                version_before,
+                                version_after: r.version,
+                                rows_inserted: r.inserted,
+                                rows_updated: r.updated,
+                                rows_copied: r.copied,
+                            });
+                        }
+                    }
                     let columns: Vec<String> = source
                         .schema()
                         .fields()

@@ -5,6 +5,7 @@
 //! `<warehouse>/<ns>/<name>/`.
 
 mod delta;
+mod rewrite;
 
 use std::sync::Arc;
 

@@ -105,3 +105,171 @@ async fn commits_carry_app_transactions_and_tables_are_listed() -> crate::Result
     assert_eq!(listed, ["bronze.a", "silver.items"]);
     Ok(())
 }
+
+/// `(id, v)` rows of one day.
+fn rows(rows: &[(i64, &str)], day: i32) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("v", DataType::Utf8, true),
+        Field::new(PARTITION_DATE, DataType::Date32, true),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(arrow::array::StringArray::from_iter_values(
+            rows.iter().map(|r| r.1),
+        )),
+        Arc::new(Date32Array::from(vec![day; rows.len()])),
+    ];
+    RecordBatch::try_new(schema, cols).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The table's active data files, sorted.
+async fn active_files(store: &DeltaStore, t: &TableName) -> crate::Result<Vec<String>> {
+    use futures::TryStreamExt;
+    let url = url::Url::from_directory_path(store.table_dir(t))
+        .map_err(|_| crate::Error::internal("table url"))?;
+    let table = deltalake::open_table(url)
+        .await
+        .map_err(|e| crate::Error::storage(t, e))?;
+    let mut files: Vec<String> = table
+        .get_active_add_actions_by_partitions(&[])
+        .map_ok(|f| f.path().to_string())
+        .try_collect()
+        .await
+        .map_err(|e| crate::Error::storage(t, e))?;
+    files.sort();
+    Ok(files)
+}
+
+/// `(id, v, day)` of every row, by id.
+async fn contents(store: &DeltaStore, t: &TableName) -> crate::Result<Vec<(i64, String, i32)>> {
+    use arrow::array::AsArray;
+    let provider = store
+        .provider(t)
+        .await?
+        .ok_or_else(|| crate::Error::internal("no table"))?;
+    let ctx = datafusion::prelude::SessionContext::new();
+    ctx.register_table("t", provider)
+        .map_err(|e| crate::Error::query(t, e))?;
+    let batches = ctx
+        .sql("SELECT id, v, CAST(_phlo_partition_date AS INT) FROM t ORDER BY id")
+        .await
+        .map_err(|e| crate::Error::query(t, e))?
+        .collect()
+        .await
+        .map_err(|e| crate::Error::query(t, e))?;
+    let mut out = Vec::new();
+    for b in batches {
+        let v = arrow::compute::cast(b.column(1), &DataType::Utf8)?;
+        for i in 0..b.num_rows() {
+            out.push((
+                b.column(0)
+                    .as_primitive::<arrow::datatypes::Int64Type>()
+                    .value(i),
+                v.as_string::<i32>().value(i).to_string(),
+                b.column(2)
+                    .as_primitive::<arrow::datatypes::Int32Type>()
+                    .value(i),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn planned_merges_rewrite_only_the_files_holding_a_matched_key() -> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let store = DeltaStore::open(dir.path())?;
+    let t = TableName::parse("bronze.items")?;
+    let (a, b, c) = (20100, 20101, 20102);
+    for (n, batch) in [
+        rows(&[(1, "a1"), (2, "a2"), (3, "a3")], a),
+        rows(&[(10, "b10"), (11, "b11")], b),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .commit(
+                &t,
+                write(
+                    WriteOp::Append {
+                        batches: vec![batch],
+                    },
+                    n as i64 + 1,
+                ),
+            )
+            .await?;
+    }
+    let before = active_files(&store, &t).await?;
+    let day = |d: i32| {
+        PartitionScope::Date(
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+                .and_then(|e| e.checked_add_days(chrono::Days::new(d as u64)))
+                .unwrap_or_default(),
+        )
+    };
+    // Key 2 moves from day a to day c with a new value; key 20 is new. Both partitions
+    // are candidates, but only day a's file holds a matched key.
+    let merge = |source: RecordBatch, version: i64, txn: i64| Write {
+        read_version: ReadVersion::Exactly(Some(version)),
+        ..write(
+            WriteOp::Merge {
+                source,
+                keys: vec!["id".into()],
+                target_partitions: Some(vec![day(a), day(b)]),
+            },
+            txn,
+        )
+    };
+    let out = store
+        .commit(&t, merge(rows(&[(2, "x"), (20, "y")], c), 1, 3))
+        .await?;
+    assert_eq!(
+        (
+            out.version_before,
+            out.version_after,
+            out.rows_inserted,
+            out.rows_updated,
+            out.rows_copied
+        ),
+        (Some(1), 2, 1, 1, 2)
+    );
+    assert_eq!(
+        contents(&store, &t).await?,
+        vec![
+            (1, "a1".into(), a),
+            (2, "x".into(), c),
+            (3, "a3".into(), a),
+            (10, "b10".into(), b),
+            (11, "b11".into(), b),
+            (20, "y".into(), c),
+        ]
+    );
+    let after = active_files(&store, &t).await?;
+    let on = |files: &[String], d: &str| -> Vec<String> {
+        files.iter().filter(|f| f.contains(d)).cloned().collect()
+    };
+    // Day b's file is untouched; day a's was replaced; day c is new.
+    assert_eq!(on(&after, "2025-01-13"), on(&before, "2025-01-13"));
+    assert_eq!(on(&after, "2025-01-12").len(), 1);
+    assert_ne!(on(&after, "2025-01-12"), on(&before, "2025-01-12"));
+    assert_eq!(on(&after, "2025-01-14").len(), 1);
+    assert_eq!(
+        store.app_transaction(&t, "phlo:test:2025-01-15").await?,
+        Some(3)
+    );
+
+    // Planned against version 1, committed after version 2 exists: a conflict, and the
+    // table keeps its version and rows.
+    let stale = store
+        .commit(&t, merge(rows(&[(3, "stale")], c), 1, 4))
+        .await;
+    assert!(
+        matches!(stale, Err(crate::Error::Conflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(store.version(&t).await?, Some(2));
+    assert_eq!(contents(&store, &t).await?.len(), 6);
+    Ok(())
+}
