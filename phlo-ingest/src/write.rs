@@ -329,10 +329,30 @@ async fn plan_merge(
             .map(|c| SortField::new(c.data_type().clone()))
             .collect(),
     )?;
-    let load_rows = converter.convert_columns(&key_cols)?;
+    // One string key (the common case) is looked up as text; other keys as arrow-row bytes.
+    let load_strings = match key_cols.as_slice() {
+        [c] if c.null_count() == 0 => Strings::of(c.as_ref()),
+        _ => None,
+    };
+    let load_rows = match load_strings {
+        Some(_) => None,
+        None => Some(converter.convert_columns(&key_cols)?),
+    };
     let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(load.num_rows());
-    for i in 0..load_rows.num_rows() {
-        index.insert(load_rows.row(i).data(), i as u32);
+    match (&load_strings, &load_rows) {
+        (Some(strings), _) => {
+            for i in 0..load.num_rows() {
+                if let Some(k) = strings.get(i) {
+                    index.insert(k.as_bytes(), i as u32);
+                }
+            }
+        }
+        (None, Some(rows)) => {
+            for i in 0..rows.num_rows() {
+                index.insert(rows.row(i).data(), i as u32);
+            }
+        }
+        (None, None) => {}
     }
     // Compared as hex text: parsing millions of target hashes back to numbers costs more.
     let load_hash_column = match load.column_by_name(ROW_HASH) {
@@ -368,7 +388,14 @@ async fn plan_merge(
                 }
             })
             .collect::<std::result::Result<_, _>>()?;
-        let rows = converter.convert_columns(&target_keys)?;
+        let target_strings = match (&load_strings, target_keys.as_slice()) {
+            (Some(_), [c]) => Strings::of(c.as_ref()),
+            _ => None,
+        };
+        let rows = match target_strings {
+            Some(_) => None,
+            None => Some(converter.convert_columns(&target_keys)?),
+        };
         let hashes = if target_has_hash {
             Strings::of(b.column(n_keys).as_ref())
         } else {
@@ -380,8 +407,13 @@ async fn plan_merge(
         } else {
             None
         };
-        for i in 0..rows.num_rows() {
-            let Some(&j) = index.get(rows.row(i).data()) else {
+        for i in 0..b.num_rows() {
+            let key = match (&target_strings, &rows) {
+                (Some(t), _) => t.get(i).map(str::as_bytes),
+                (None, Some(r)) => Some(r.row(i).data()),
+                (None, None) => None,
+            };
+            let Some(&j) = key.and_then(|k| index.get(k)) else {
                 continue;
             };
             let same = match (&hashes, load_hashes) {

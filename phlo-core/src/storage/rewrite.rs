@@ -1,7 +1,8 @@
 //! phlo's own copy-on-write merge (ADR 0003): instead of deltalake's MERGE (a join of the
 //! whole scoped target with the source, repartitioned, then one writer per partition),
-//! the files that hold a matched key are found with a key-column-only read, rewritten
-//! without their matched rows in parallel (one task per file, memory bounded by a file),
+//! each candidate file is streamed once and rewritten without its matched rows, files in
+//! parallel (one task per file, memory bounded by a file; a file with no match is left
+//! alone),
 //! the source is written next to them, and one commit removes the old files and adds the
 //! new ones, with the run's app transaction — the same single atomic commit.
 //!
@@ -12,7 +13,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Date32Array, RecordBatch, new_null_array};
+use std::hash::BuildHasher;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray, new_null_array,
+};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Date32Type, SchemaRef};
 use arrow_row::{RowConverter, SortField};
@@ -23,11 +28,11 @@ use deltalake::kernel::Action;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::operations::write::configs::WriterStatsConfig;
-use deltalake::parquet::arrow::ProjectionMask;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, MergePredicate};
 use futures::{StreamExt, TryStreamExt};
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::PartitionScope;
 use crate::metadata::PARTITION_DATE;
@@ -191,18 +196,15 @@ fn to_table_schema(
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-/// The row encoder of the key columns (same encoding on both sides).
-fn key_converter(schema: &SchemaRef, keys: &[String]) -> Result<(RowConverter, Vec<usize>)> {
-    let mut fields = Vec::with_capacity(keys.len());
-    let mut indices = Vec::with_capacity(keys.len());
-    for k in keys {
-        let i = schema
-            .index_of(k)
-            .map_err(|_| Error::internal(format!("merge key `{k}` is not a table column")))?;
-        fields.push(SortField::new(schema.field(i).data_type().clone()));
-        indices.push(i);
-    }
-    Ok((RowConverter::new(fields)?, indices))
+/// Positions of the key columns in the table's schema.
+fn key_indices(schema: &SchemaRef, keys: &[String]) -> Result<Vec<usize>> {
+    keys.iter()
+        .map(|k| {
+            schema
+                .index_of(k)
+                .map_err(|_| Error::internal(format!("merge key `{k}` is not a table column")))
+        })
+        .collect()
 }
 
 fn key_columns(
@@ -239,69 +241,28 @@ fn read_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::internal(format!("reading {}: {e}", path.display()))
 }
 
-/// Rewrites `c` without the rows whose key is in `source_keys`; leaves it alone when it
-/// holds none of them.
+/// Rewrites `c` without the rows whose key is in `source_keys`, in one streaming pass;
+/// leaves it alone (and drops what was encoded) when it holds none of them.
 async fn rewrite_file(
     c: Candidate,
     plan: Arc<PlanShared>,
-    source_keys: Arc<HashSet<Vec<u8>>>,
+    source_keys: Arc<SourceKeys>,
 ) -> Result<FileOutcome> {
     let bytes = tokio::fs::read(&c.local)
         .await
         .map_err(|e| read_error(&c.local, e))?;
-    let bytes = bytes::Bytes::from(bytes);
-    // Pass 1: the key columns only.
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
-        .map_err(|e| read_error(&c.local, e))?;
-    let file_schema = builder.schema().clone();
-    let key_leaves: Vec<usize> = plan
-        .key_indices
-        .iter()
-        .filter_map(|&i| file_schema.index_of(plan.schema.field(i).name()).ok())
-        .collect();
-    if key_leaves.len() != plan.key_indices.len() {
-        return Err(Error::internal(format!(
-            "{} lacks a key column",
-            c.local.display()
-        )));
-    }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), key_leaves);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(READ_BATCH_ROWS)
-        .build()
-        .map_err(|e| read_error(&c.local, e))?;
-    let converter = plan.converter()?;
-    let mut drop_rows: Vec<BooleanArray> = Vec::new();
-    let mut matched = 0u64;
-    for batch in reader {
-        let batch = batch?;
-        let keys = key_columns(&batch, &plan.key_indices, &plan.schema)?;
-        let rows = converter.convert_columns(&keys)?;
-        let keep: BooleanArray = (0..rows.num_rows())
-            .map(|r| Some(!source_keys.contains(rows.row(r).data())))
-            .collect();
-        matched += keep.false_count() as u64;
-        drop_rows.push(keep);
-    }
-    if matched == 0 {
-        return Ok(FileOutcome {
-            remove: None,
-            adds: Vec::new(),
-            matched: 0,
-            copied: 0,
-        });
-    }
-    // Pass 2: every column, minus the matched rows, into a new file.
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
         .map_err(|e| read_error(&c.local, e))?
         .with_batch_size(READ_BATCH_ROWS)
         .build()
         .map_err(|e| read_error(&c.local, e))?;
     let mut writer = DeltaWriter::new(plan.store.clone(), plan.writer.clone());
-    let mut copied = 0u64;
-    for (batch, keep) in reader.zip(drop_rows) {
-        let kept = filter_record_batch(&batch?, &keep)?;
+    let (mut matched, mut copied) = (0u64, 0u64);
+    for batch in reader {
+        let batch = batch?;
+        let keep = source_keys.keep_mask(&batch, &plan.key_indices, &plan.schema)?;
+        matched += keep.false_count() as u64;
+        let kept = filter_record_batch(&batch, &keep)?;
         if kept.num_rows() == 0 {
             continue;
         }
@@ -311,6 +272,18 @@ async fn rewrite_file(
             .write(&kept)
             .await
             .map_err(|e| Error::storage(&plan.table, e))?;
+    }
+    if matched == 0 {
+        writer
+            .abort()
+            .await
+            .map_err(|e| Error::storage(&plan.table, e))?;
+        return Ok(FileOutcome {
+            remove: None,
+            adds: Vec::new(),
+            matched: 0,
+            copied: 0,
+        });
     }
     let adds = writer
         .close()
@@ -324,6 +297,99 @@ async fn rewrite_file(
     })
 }
 
+/// The source's keys, to test target rows against.
+enum SourceKeys {
+    /// One string key: the source's values, indexed by a table of row positions.
+    Utf8 {
+        values: StringArray,
+        table: HashTable<u32>,
+        state: DefaultHashBuilder,
+    },
+    /// Anything else: `arrow-row` encodings.
+    Rows {
+        fields: Vec<SortField>,
+        set: hashbrown::HashSet<Vec<u8>>,
+    },
+}
+
+impl SourceKeys {
+    fn build(source: &RecordBatch, key_indices: &[usize], schema: &SchemaRef) -> Result<Self> {
+        let columns = key_columns(source, key_indices, schema)?;
+        if let [c] = columns.as_slice()
+            && matches!(
+                c.data_type(),
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+            )
+        {
+            let values = cast(c, &DataType::Utf8)?.as_string::<i32>().clone();
+            let state = DefaultHashBuilder::default();
+            let mut table: HashTable<u32> = HashTable::with_capacity(values.len());
+            for i in 0..values.len() {
+                if values.is_null(i) {
+                    continue;
+                }
+                let h = state.hash_one(values.value(i));
+                table.insert_unique(h, i as u32, |&j| state.hash_one(values.value(j as usize)));
+            }
+            return Ok(SourceKeys::Utf8 {
+                values,
+                table,
+                state,
+            });
+        }
+        let fields: Vec<SortField> = columns
+            .iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect();
+        let rows = RowConverter::new(fields.clone())?.convert_columns(&columns)?;
+        let set = (0..rows.num_rows())
+            .map(|r| rows.row(r).data().to_vec())
+            .collect();
+        Ok(SourceKeys::Rows { fields, set })
+    }
+
+    /// `true` for the rows of `batch` whose key is not in the source (null keys never
+    /// match).
+    fn keep_mask(
+        &self,
+        batch: &RecordBatch,
+        key_indices: &[usize],
+        schema: &SchemaRef,
+    ) -> Result<BooleanArray> {
+        let columns = key_columns(batch, key_indices, schema)?;
+        match self {
+            SourceKeys::Utf8 {
+                values,
+                table,
+                state,
+            } => {
+                let target = match columns.first() {
+                    Some(c) if c.data_type() == &DataType::Utf8 => c.clone(),
+                    Some(c) => cast(c, &DataType::Utf8)?,
+                    None => return Err(Error::internal("no key column")),
+                };
+                let target = target.as_string::<i32>();
+                Ok(target
+                    .iter()
+                    .map(|k| {
+                        Some(k.is_none_or(|k| {
+                            table
+                                .find(state.hash_one(k), |&j| values.value(j as usize) == k)
+                                .is_none()
+                        }))
+                    })
+                    .collect())
+            }
+            SourceKeys::Rows { fields, set } => {
+                let rows = RowConverter::new(fields.clone())?.convert_columns(&columns)?;
+                Ok((0..rows.num_rows())
+                    .map(|r| Some(!set.contains(rows.row(r).data())))
+                    .collect())
+            }
+        }
+    }
+}
+
 /// What every file task shares.
 struct PlanShared {
     table: String,
@@ -332,13 +398,6 @@ struct PlanShared {
     writer: WriterConfig,
     store: ObjectStoreRef,
     key_indices: Vec<usize>,
-    key_fields: Vec<SortField>,
-}
-
-impl PlanShared {
-    fn converter(&self) -> Result<RowConverter> {
-        Ok(RowConverter::new(self.key_fields.clone())?)
-    }
 }
 
 /// Runs `plan`: rewrites the touched files and writes `source` (in the table's schema,
@@ -353,19 +412,9 @@ pub async fn execute(
     predicate: String,
 ) -> Result<Rewritten> {
     let storage = |e| Error::storage(table, e);
-    let (converter, key_indices) = key_converter(&plan.schema, keys)?;
+    let key_indices = key_indices(&plan.schema, keys)?;
     let source = to_table_schema_source(&plan.schema, &source)?;
-    let source_keys: HashSet<Vec<u8>> = {
-        let rows = converter.convert_columns(&key_columns(&source, &key_indices, &plan.schema)?)?;
-        (0..rows.num_rows())
-            .map(|r| rows.row(r).data().to_vec())
-            .collect()
-    };
-    let source_keys = Arc::new(source_keys);
-    let key_fields = key_indices
-        .iter()
-        .map(|&i| SortField::new(plan.schema.field(i).data_type().clone()))
-        .collect();
+    let source_keys = Arc::new(SourceKeys::build(&source, &key_indices, &plan.schema)?);
     let shared = Arc::new(PlanShared {
         table: table.to_string(),
         schema: plan.schema.clone(),
@@ -373,7 +422,6 @@ pub async fn execute(
         writer: plan.writer.clone(),
         store: plan.store.clone(),
         key_indices,
-        key_fields,
     });
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
 
