@@ -18,6 +18,7 @@ use std::hash::BuildHasher;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray, new_null_array,
 };
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Date32Type, SchemaRef};
 use arrow_row::{RowConverter, SortField};
@@ -369,16 +370,16 @@ impl SourceKeys {
                     None => return Err(Error::internal("no key column")),
                 };
                 let target = target.as_string::<i32>();
-                Ok(target
-                    .iter()
-                    .map(|k| {
-                        Some(k.is_none_or(|k| {
-                            table
-                                .find(state.hash_one(k), |&j| values.value(j as usize) == k)
-                                .is_none()
-                        }))
-                    })
-                    .collect())
+                let keep = BooleanBuffer::collect_bool(target.len(), |i| {
+                    if target.is_null(i) {
+                        return true;
+                    }
+                    let k = target.value(i);
+                    table
+                        .find(state.hash_one(k), |&j| values.value(j as usize) == k)
+                        .is_none()
+                });
+                Ok(BooleanArray::new(keep, None))
             }
             SourceKeys::Rows { fields, set } => {
                 let rows = RowConverter::new(fields.clone())?.convert_columns(&columns)?;
