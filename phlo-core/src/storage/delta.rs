@@ -248,6 +248,33 @@ impl TableStore for DeltaStore {
                 let properties = writer_properties(&key_refs);
                 if version_before.is_none() {
                     let rows = source.num_rows() as u64;
+                    let (delta, source) = match rewrite::create(
+                        &table.to_string(),
+                        delta,
+                        source,
+                        write.partition_columns.clone(),
+                        properties.clone(),
+                        props.clone(),
+                    )
+                    .await?
+                    {
+                        Ok(created) => {
+                            let version_after =
+                                created.version().map(|v| v as i64).ok_or_else(|| {
+                                    Error::internal(format!(
+                                        "table {table} has no version after a commit"
+                                    ))
+                                })?;
+                            return Ok(CommitOutcome {
+                                version_before,
+                                version_after,
+                                rows_inserted: rows,
+                                rows_updated: 0,
+                                rows_copied: 0,
+                            });
+                        }
+                        Err(back) => back,
+                    };
                     let t = delta
                         .write(vec![source])
                         .with_save_mode(SaveMode::Append)

@@ -519,3 +519,110 @@ fn to_table_schema_source(schema: &SchemaRef, source: &RecordBatch) -> Result<Re
     }
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
+
+/// Rows below which one writer is enough.
+const PARALLEL_WRITE_ROWS: usize = 128 * 1024;
+
+/// Writes `batch` (the table's full schema, partition columns included) as data files,
+/// one writer per core over contiguous slices: the Parquet encoding of one partition is
+/// spread over the cores instead of running on one. Returns the Add actions.
+async fn write_files(
+    table: &str,
+    store: ObjectStoreRef,
+    config: WriterConfig,
+    batch: RecordBatch,
+) -> Result<Vec<deltalake::kernel::Add>> {
+    let rows = batch.num_rows();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rows.div_ceil(PARALLEL_WRITE_ROWS))
+        .max(1);
+    let per = rows.div_ceil(workers).max(1);
+    let mut tasks = Vec::with_capacity(workers);
+    let mut offset = 0;
+    while offset < rows {
+        let len = per.min(rows - offset);
+        let slice = batch.slice(offset, len);
+        let (store, config, table) = (store.clone(), config.clone(), table.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut writer = DeltaWriter::new(store, config);
+            let mut at = 0;
+            while at < slice.num_rows() {
+                let n = READ_BATCH_ROWS.min(slice.num_rows() - at);
+                writer
+                    .write(&slice.slice(at, n))
+                    .await
+                    .map_err(|e| Error::storage(&table, e))?;
+                at += n;
+            }
+            writer.close().await.map_err(|e| Error::storage(&table, e))
+        }));
+        offset += len;
+    }
+    let mut adds = Vec::new();
+    for t in tasks {
+        adds.extend(
+            t.await
+                .map_err(|e| Error::internal(format!("a write task failed: {e}")))??,
+        );
+    }
+    Ok(adds)
+}
+
+/// Creates the table with `batch` as its first data, in one commit (protocol, metadata
+/// and the data files' Adds), the files encoded in parallel. `None` when the schema needs
+/// deltalake's own write path (types it normalises first).
+pub async fn create(
+    table: &str,
+    delta: DeltaTable,
+    batch: RecordBatch,
+    partition_columns: Vec<String>,
+    writer_properties: WriterProperties,
+    props: CommitProperties,
+) -> Result<std::result::Result<DeltaTable, (DeltaTable, RecordBatch)>> {
+    use deltalake::kernel::StructType;
+    use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+    let plain = batch.schema().fields().iter().all(|f| {
+        matches!(
+            f.data_type(),
+            DataType::Utf8
+                | DataType::Boolean
+                | DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::Float32
+                | DataType::Float64
+                | DataType::Date32
+                | DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, Some(_))
+        )
+    });
+    let delta_schema: Option<StructType> = if plain {
+        batch.schema().as_ref().try_into_kernel().ok()
+    } else {
+        None
+    };
+    let Some(delta_schema) = delta_schema else {
+        return Ok(Err((delta, batch)));
+    };
+    let stats = WriterStatsConfig::new(Default::default(), None);
+    let config = WriterConfig::new(
+        batch.schema(),
+        partition_columns.clone(),
+        Some(writer_properties),
+        None,
+        None,
+        stats.num_indexed_cols,
+        stats.stats_columns,
+    );
+    let adds = write_files(table, delta.object_store(), config, batch).await?;
+    let created = deltalake::operations::create::CreateBuilder::new()
+        .with_log_store(delta.log_store())
+        .with_columns(delta_schema.fields().cloned())
+        .with_partition_columns(partition_columns)
+        .with_actions(adds.into_iter().map(Action::Add))
+        .with_commit_properties(props)
+        .await
+        .map_err(|e| Error::commit(table, e))?;
+    Ok(Ok(created))
+}

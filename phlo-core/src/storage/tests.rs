@@ -273,3 +273,61 @@ async fn planned_merges_rewrite_only_the_files_holding_a_matched_key() -> crate:
     assert_eq!(contents(&store, &t).await?.len(), 6);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_merge_that_creates_the_table_encodes_its_files_in_parallel() -> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let store = DeltaStore::open(dir.path())?;
+    let t = TableName::parse("bronze.big")?;
+    let ids: Vec<i64> = (0..300_000).collect();
+    let out = store
+        .commit(
+            &t,
+            Write {
+                read_version: ReadVersion::Exactly(None),
+                ..write(
+                    WriteOp::Merge {
+                        source: batch(&ids, 20103),
+                        keys: vec!["id".into()],
+                        target_partitions: None,
+                    },
+                    1,
+                )
+            },
+        )
+        .await?;
+    assert_eq!(
+        (out.version_before, out.version_after, out.rows_inserted),
+        (None, 0, 300_000)
+    );
+    // One file per core (300k rows allow up to three writers), all in the one partition.
+    let files = active_files(&store, &t).await?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(files.len(), cores.min(3));
+    assert!(files.iter().all(|f| f.contains("2025-01-15")), "{files:?}");
+    assert_eq!(
+        store.app_transaction(&t, "phlo:test:2025-01-15").await?,
+        Some(1)
+    );
+    let provider = store
+        .provider(&t)
+        .await?
+        .ok_or_else(|| crate::Error::internal("no table"))?;
+    let ctx = datafusion::prelude::SessionContext::new();
+    ctx.register_table("t", provider)
+        .map_err(|e| crate::Error::query(&t, e))?;
+    let counted = ctx
+        .sql("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM t")
+        .await
+        .map_err(|e| crate::Error::query(&t, e))?
+        .collect()
+        .await
+        .map_err(|e| crate::Error::query(&t, e))?;
+    let row: Vec<String> = (0..4)
+        .map(|i| {
+            arrow::util::display::array_value_to_string(counted[0].column(i), 0).unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(row, ["300000", "300000", "0", "299999"]);
+    Ok(())
+}
