@@ -22,6 +22,6 @@ pub mod validate;
 pub mod write;
 
 pub use error::{Error, Result};
-pub use prepare::{PrepareOptions, Prepared, prepare};
+pub use prepare::{PrepareOptions, Prepared, prepare, prepare_owned};
 pub use validate::{CheckFailures, FailureSample, ValidationReport};
 pub use write::{WriteRequest, WriteSummary, write};

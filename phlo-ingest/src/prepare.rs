@@ -14,7 +14,7 @@ use phlo_core::spec::{Dedup, MergeStrategy};
 
 use crate::coerce::coerce;
 use crate::dedup::{dedup, find_duplicates};
-use crate::hash::row_hashes;
+use crate::hash::{row_hashes, row_hashes_parallel};
 use crate::metadata::{RunStamp, with_metadata};
 use crate::validate::{ValidationReport, validate, validate_unique};
 use crate::{Error, Result};
@@ -136,9 +136,16 @@ fn quarantine_rows(
 
 /// Runs steps 2–5 over the batches a user function returned.
 pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Prepared> {
+    prepare_owned(batches.to_vec(), opts)
+}
+
+/// [`prepare`], taking the batches: they are released as soon as they are coerced, so
+/// the input and its coerced copy are not both held through the rest of the steps.
+pub fn prepare_owned(batches: Vec<RecordBatch>, opts: &PrepareOptions<'_>) -> Result<Prepared> {
     let table = opts.table.to_string();
     let t = Instant::now();
-    let coerced = coerce(&table, opts.schema, batches)?;
+    let coerced = coerce(&table, opts.schema, &batches)?;
+    drop(batches);
     let mut timings = PrepareTimings {
         coerce: t.elapsed(),
         ..Default::default()
@@ -178,7 +185,7 @@ pub fn prepare(batches: &[RecordBatch], opts: &PrepareOptions<'_>) -> Result<Pre
     // Step 4–5: hashes, dedup.
     let t = Instant::now();
     let user: Vec<usize> = (0..valid.num_columns()).collect();
-    let hashes = row_hashes(&valid, &user)?;
+    let hashes = row_hashes_parallel(&valid, &user)?;
     let needs_unique_keys = opts.strategy != MergeStrategy::Append && !opts.key.is_empty();
     let duplicates = if opts.dedup == Dedup::None && needs_unique_keys {
         find_duplicates(&valid, opts.key)?

@@ -203,6 +203,7 @@ async fn load(args: &Args) -> Result<Value, BoxError> {
 async fn validate_only(args: &Args) -> Result<Value, BoxError> {
     let t = Instant::now();
     let batches = phlo::io::read_parquet(args.input()?)?;
+    let read_s = t.elapsed().as_secs_f64();
     let report = phlo::validate::<Event>(&batches)?;
     let seconds = t.elapsed().as_secs_f64();
     let mut failures: BTreeMap<&str, u64> = [
@@ -230,6 +231,7 @@ async fn validate_only(args: &Args) -> Result<Value, BoxError> {
         "invalid": report.rows_failed,
         "failures": failures,
         "report_rows": report_rows,
+        "read_s": read_s,
     }))
 }
 

@@ -150,7 +150,7 @@ impl Runtime {
             let descriptor = asset.descriptor;
             let table = table.clone();
             let job =
-                tokio::task::spawn_blocking(move || prepare(&descriptor, &table, stamp, &batches));
+                tokio::task::spawn_blocking(move || prepare(&descriptor, &table, stamp, batches));
             match tokio::time::timeout_at(deadline, job).await {
                 Err(_) => return Err(timeout()),
                 Ok(Err(join)) => {
@@ -365,7 +365,7 @@ fn prepare(
     descriptor: &crate::registry::IngestionDescriptor,
     table: &TableName,
     stamp: RunStamp,
-    batches: &[RecordBatch],
+    batches: Vec<RecordBatch>,
 ) -> Result<Prepared> {
     let spec = &descriptor.spec;
     let opts = PrepareOptions {
@@ -381,5 +381,5 @@ fn prepare(
         partitioned: spec.partitioned,
         stamp,
     };
-    Ok(phlo_ingest::prepare(batches, &opts)?)
+    Ok(phlo_ingest::prepare_owned(batches, &opts)?)
 }
