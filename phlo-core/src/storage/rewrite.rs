@@ -1,19 +1,21 @@
-//! phlo's own copy-on-write merge (ADR 0003): instead of deltalake's MERGE (a join of the
-//! whole scoped target with the source, repartitioned, then one writer per partition),
-//! each candidate file is streamed once and rewritten without its matched rows, files in
-//! parallel (one task per file, memory bounded by a file; a file with no match is left
-//! alone),
-//! the source is written next to them, and one commit removes the old files and adds the
-//! new ones, with the run's app transaction — the same single atomic commit.
+//! phlo's own writes of data files (ADR 0003).
 //!
-//! Used for the common case only; [`plan`] says when deltalake's MERGE must do it
-//! instead (schema changes, column mapping, deletion vectors, unexpected partitioning).
+//! **Merge by copy-on-write**: instead of deltalake's MERGE (a join of the whole scoped
+//! target with the source, repartitioned, then one writer per partition), each candidate
+//! file is streamed once and rewritten without its matched rows — files in parallel, one
+//! task per file, so memory is bounded by a file; a file without a matched key is left
+//! alone. The source is written next to them, and one commit removes the old files and
+//! adds the new ones with the run's app transaction: the same single atomic commit.
+//! [`plan`] says when deltalake's MERGE must do it instead (schema changes, column
+//! mapping, deletion vectors, unexpected partitioning).
+//!
+//! **Create**: a merge into a table that does not exist yet encodes its files with one
+//! writer per core and commits protocol, metadata and adds together ([`create`]).
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use std::hash::BuildHasher;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray, new_null_array,
@@ -65,7 +67,8 @@ struct Candidate {
     remove: deltalake::kernel::Remove,
 }
 
-/// The copy-on-write plan: `None` when deltalake's MERGE must handle this write.
+/// The copy-on-write plan: the table's schema and writer settings, and the files the
+/// merge may rewrite.
 pub struct Plan {
     schema: SchemaRef,
     partitioned: bool,
@@ -74,8 +77,9 @@ pub struct Plan {
     store: ObjectStoreRef,
 }
 
-/// Decides whether the copy-on-write path applies, and lists the files it may rewrite:
-/// those of `target_partitions` (all files when `None`).
+/// Decides whether the copy-on-write path applies (`None`: deltalake's MERGE must handle
+/// this write), and lists the files it may rewrite: those of `target_partitions` (all
+/// files when `None`).
 pub async fn plan(
     table: &str,
     delta: &DeltaTable,
