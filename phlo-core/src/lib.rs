@@ -18,6 +18,7 @@ pub mod clock;
 pub mod error;
 pub mod metadata;
 pub mod names;
+pub mod parallel;
 pub mod partition;
 pub mod schema;
 pub mod spec;

@@ -16,6 +16,7 @@ use arrow::compute::{SortOptions, cast};
 use arrow::datatypes::{DataType, Int64Type};
 use arrow_row::{RowConverter, Rows, SortField};
 use hashbrown::{DefaultHashBuilder, HashTable};
+use phlo_core::parallel;
 use phlo_core::spec::Dedup;
 
 use crate::{Error, Result};
@@ -185,11 +186,7 @@ pub fn dedup(
         .iter()
         .map(|&i| state.hash_one(keys.get(i as usize)))
         .collect();
-    let shards = if candidates.len() < PARALLEL_ROWS {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |p| p.get())
-    };
+    let shards = parallel::workers_for(candidates.len(), PARALLEL_ROWS);
     let resolve = |shard: usize| -> Vec<u32> {
         let mut table: HashTable<u32> = HashTable::with_capacity(candidates.len() / shards + 1);
         for (c, &i) in candidates.iter().enumerate() {
@@ -225,26 +222,13 @@ pub fn dedup(
         }
         table.into_iter().map(|c| candidates[c as usize]).collect()
     };
-    let mut kept: Vec<u32> = if shards == 1 {
-        resolve(0)
-    } else {
-        let parts: Vec<Option<Vec<u32>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..shards)
-                .map(|s| {
-                    let resolve = &resolve;
-                    scope.spawn(move || resolve(s))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().ok()).collect()
-        });
-        let mut all = Vec::with_capacity(candidates.len());
-        for p in parts {
-            all.extend(p.ok_or(Error::WorkerPanicked {
-                what: "deduplication".into(),
-            })?);
-        }
-        all
-    };
+    let mut kept: Vec<u32> = parallel::run(shards, resolve)
+        .ok_or(Error::WorkerPanicked {
+            what: "deduplication".into(),
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
     kept.sort_unstable();
     Ok(DedupOutcome {
         duplicates_dropped: (n - kept.len()) as u64,

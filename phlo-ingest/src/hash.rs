@@ -24,6 +24,7 @@ use arrow::datatypes::{
     TimestampMicrosecondType,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use phlo_core::parallel;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::Result;
@@ -63,29 +64,20 @@ const PARALLEL_ROWS: usize = 64 * 1024;
 /// depends on that row alone, so the result is the same).
 pub fn row_hashes_parallel(batch: &RecordBatch, columns: &[usize]) -> Result<Vec<u128>> {
     let n = batch.num_rows();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |p| p.get())
-        .min(n / PARALLEL_ROWS)
-        .max(1);
+    let workers = parallel::workers_for(n, PARALLEL_ROWS);
     if workers == 1 {
         return row_hashes(batch, columns);
     }
-    let per = n.div_ceil(workers);
-    let parts: Vec<Option<Result<Vec<u128>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let start = (w * per).min(n);
-                let slice = batch.slice(start, per.min(n - start));
-                scope.spawn(move || row_hashes(&slice, columns))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().ok()).collect()
-    });
+    let parts = parallel::run(workers, |w| {
+        let rows = parallel::share(n, workers, w);
+        row_hashes(&batch.slice(rows.start, rows.len()), columns)
+    })
+    .ok_or(crate::Error::WorkerPanicked {
+        what: "row hashing".into(),
+    })?;
     let mut out = Vec::with_capacity(n);
     for p in parts {
-        out.extend(p.ok_or(crate::Error::WorkerPanicked {
-            what: "row hashing".into(),
-        })??);
+        out.extend(p?);
     }
     Ok(out)
 }

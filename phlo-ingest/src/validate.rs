@@ -503,36 +503,18 @@ pub fn validate_batches(
     schema: &SchemaDef,
     batches: &[RecordBatch],
 ) -> Result<ValidationReport> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(batches.len().max(1));
-    let per_worker = batches.len().div_ceil(workers).max(1);
-    let chunks: Vec<&[RecordBatch]> = batches.chunks(per_worker).collect();
-    let partials: Vec<Result<ValidationReport>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|chunk| scope.spawn(move || validate_chunk(table, schema, chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::WorkerPanicked {
-                        what: "validation".into(),
-                    })
-                })
-            })
-            .collect()
-    });
+    let workers = phlo_core::parallel::workers_for(batches.len(), 1);
+    let partials = phlo_core::parallel::run(workers, |w| {
+        let share = phlo_core::parallel::share(batches.len(), workers, w);
+        validate_chunk(table, schema, &batches[share])
+    })
+    .ok_or(Error::WorkerPanicked {
+        what: "validation".into(),
+    })?;
     let mut total = ValidationReport::default();
-    for (chunk, partial) in chunks.iter().zip(partials) {
+    for partial in partials {
         let offset = total.rows_checked;
-        let partial = partial?;
-        merge_report(&mut total, partial, offset);
-        debug_assert_eq!(
-            total.rows_checked - offset,
-            chunk.iter().map(|b| b.num_rows() as u64).sum::<u64>()
-        );
+        merge_report(&mut total, partial?, offset);
     }
     total.failures.sort_by_key(|f| check_rank(schema, f));
     Ok(total)

@@ -12,7 +12,6 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::thread;
 
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
@@ -42,24 +41,11 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<Vec<RecordBatch>> {
             units.push((file.clone(), meta.clone(), group));
         }
     }
-    let workers = thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(units.len().max(1));
-    let per_worker = units.len().div_ceil(workers).max(1);
-    let results: Vec<Result<Vec<RecordBatch>>> = thread::scope(|scope| {
-        let handles: Vec<_> = units
-            .chunks(per_worker)
-            .map(|chunk| scope.spawn(move || read_units(chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::msg("a Parquet reader thread panicked".to_string()))
-                })
-            })
-            .collect()
-    });
+    let workers = phlo_core::parallel::workers_for(units.len(), 1);
+    let results = phlo_core::parallel::run(workers, |w| {
+        read_units(&units[phlo_core::parallel::share(units.len(), workers, w)])
+    })
+    .ok_or_else(|| Error::msg("a Parquet reader thread panicked"))?;
     let mut batches = Vec::new();
     for r in results {
         batches.extend(r?);

@@ -418,7 +418,8 @@ pub async fn execute(
 ) -> Result<Rewritten> {
     let storage = |e| Error::storage(table, e);
     let key_indices = key_indices(&plan.schema, keys)?;
-    let source = to_table_schema_source(&plan.schema, &source)?;
+    // Same columns (checked by `plan`), in the table's order and types.
+    let source = to_table_schema(&plan.schema, &source, false, None)?;
     let source_keys = Arc::new(SourceKeys::build(&source, &key_indices, &plan.schema)?);
     let shared = Arc::new(PlanShared {
         table: table.to_string(),
@@ -428,29 +429,16 @@ pub async fn execute(
         store: plan.store.clone(),
         key_indices,
     });
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = crate::parallel::cores();
 
     // The source, written while the first files are rewritten.
     let source_rows = source.num_rows() as u64;
-    let source_task = {
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let mut writer = DeltaWriter::new(shared.store.clone(), shared.writer.clone());
-            let mut offset = 0;
-            while offset < source.num_rows() {
-                let len = READ_BATCH_ROWS.min(source.num_rows() - offset);
-                writer
-                    .write(&source.slice(offset, len))
-                    .await
-                    .map_err(|e| Error::storage(&shared.table, e))?;
-                offset += len;
-            }
-            writer
-                .close()
-                .await
-                .map_err(|e| Error::storage(&shared.table, e))
-        })
-    };
+    let source_task = tokio::spawn(write_files(
+        table.to_string(),
+        plan.store.clone(),
+        plan.writer.clone(),
+        source,
+    ));
     let outcomes: Vec<FileOutcome> = futures::stream::iter(plan.candidates)
         .map(|c| {
             let shared = shared.clone();
@@ -508,22 +496,6 @@ pub async fn execute(
     })
 }
 
-/// The source in the table's schema (same columns, the table's types and field order).
-fn to_table_schema_source(schema: &SchemaRef, source: &RecordBatch) -> Result<RecordBatch> {
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let c = source
-            .column_by_name(field.name())
-            .ok_or_else(|| Error::internal(format!("source lacks `{}`", field.name())))?;
-        columns.push(if c.data_type() == field.data_type() {
-            c.clone()
-        } else {
-            cast(c, field.data_type())?
-        });
-    }
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
-}
-
 /// Rows below which one writer is enough.
 const PARALLEL_WRITE_ROWS: usize = 128 * 1024;
 
@@ -531,14 +503,13 @@ const PARALLEL_WRITE_ROWS: usize = 128 * 1024;
 /// one writer per core over contiguous slices: the Parquet encoding of one partition is
 /// spread over the cores instead of running on one. Returns the Add actions.
 async fn write_files(
-    table: &str,
+    table: String,
     store: ObjectStoreRef,
     config: WriterConfig,
     batch: RecordBatch,
 ) -> Result<Vec<deltalake::kernel::Add>> {
     let rows = batch.num_rows();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+    let workers = crate::parallel::cores()
         .min(rows.div_ceil(PARALLEL_WRITE_ROWS))
         .max(1);
     let per = rows.div_ceil(workers).max(1);
@@ -547,7 +518,7 @@ async fn write_files(
     while offset < rows {
         let len = per.min(rows - offset);
         let slice = batch.slice(offset, len);
-        let (store, config, table) = (store.clone(), config.clone(), table.to_string());
+        let (store, config, table) = (store.clone(), config.clone(), table.clone());
         tasks.push(tokio::spawn(async move {
             let mut writer = DeltaWriter::new(store, config);
             let mut at = 0;
@@ -619,7 +590,7 @@ pub async fn create(
         stats.num_indexed_cols,
         stats.stats_columns,
     );
-    let adds = write_files(table, delta.object_store(), config, batch).await?;
+    let adds = write_files(table.to_string(), delta.object_store(), config, batch).await?;
     let created = deltalake::operations::create::CreateBuilder::new()
         .with_log_store(delta.log_store())
         .with_columns(delta_schema.fields().cloned())
