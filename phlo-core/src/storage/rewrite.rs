@@ -431,13 +431,15 @@ pub async fn execute(
     });
     let workers = crate::parallel::cores();
 
-    // The source, written while the first files are rewritten.
+    // The source, written by one writer while the files are rewritten (the cores are
+    // busy with those; more writers would only hold more buffers at once).
     let source_rows = source.num_rows() as u64;
     let source_task = tokio::spawn(write_files(
         table.to_string(),
         plan.store.clone(),
         plan.writer.clone(),
         source,
+        1,
     ));
     let outcomes: Vec<FileOutcome> = futures::stream::iter(plan.candidates)
         .map(|c| {
@@ -500,18 +502,17 @@ pub async fn execute(
 const PARALLEL_WRITE_ROWS: usize = 128 * 1024;
 
 /// Writes `batch` (the table's full schema, partition columns included) as data files,
-/// one writer per core over contiguous slices: the Parquet encoding of one partition is
-/// spread over the cores instead of running on one. Returns the Add actions.
+/// up to `max_writers` writers over contiguous slices, so the Parquet encoding of one
+/// partition can be spread over the cores instead of running on one. Returns the Adds.
 async fn write_files(
     table: String,
     store: ObjectStoreRef,
     config: WriterConfig,
     batch: RecordBatch,
+    max_writers: usize,
 ) -> Result<Vec<deltalake::kernel::Add>> {
     let rows = batch.num_rows();
-    let workers = crate::parallel::cores()
-        .min(rows.div_ceil(PARALLEL_WRITE_ROWS))
-        .max(1);
+    let workers = max_writers.min(rows.div_ceil(PARALLEL_WRITE_ROWS)).max(1);
     let per = rows.div_ceil(workers).max(1);
     let mut tasks = Vec::with_capacity(workers);
     let mut offset = 0;
@@ -590,7 +591,14 @@ pub async fn create(
         stats.num_indexed_cols,
         stats.stats_columns,
     );
-    let adds = write_files(table.to_string(), delta.object_store(), config, batch).await?;
+    let adds = write_files(
+        table.to_string(),
+        delta.object_store(),
+        config,
+        batch,
+        crate::parallel::cores(),
+    )
+    .await?;
     let created = deltalake::operations::create::CreateBuilder::new()
         .with_log_store(delta.log_store())
         .with_columns(delta_schema.fields().cloned())
