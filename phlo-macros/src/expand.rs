@@ -9,8 +9,8 @@ use syn::spanned::Spanned;
 use syn::{LitStr, ReturnType};
 
 use crate::model::{
-    Constraint, ConstraintKind, Dedup, Field, Finite, Ingestion, IngestionFn, MergeStrategy,
-    Number, Scalar, Schema, SchemaPolicy,
+    Cadence, Constraint, ConstraintKind, Dedup, Field, Finite, Ingestion, IngestionFn,
+    MergeStrategy, Number, Partitioning, Scalar, Schema, SchemaPolicy,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ fn spec_fields(private: &TokenStream, ingestion: &Ingestion) -> Vec<TokenStream>
             "add_metadata_columns",
             boolean(options.add_metadata_columns),
         ),
-        ("partitioned", boolean(options.partitioned)),
+        ("partitions", partitions(private, options.partitioning())),
     ];
     set.into_iter()
         .filter_map(|(field, value)| {
@@ -381,6 +381,48 @@ fn spec_fields(private: &TokenStream, ingestion: &Ingestion) -> Vec<TokenStream>
             value.map(|value| quote!(#field: #value))
         })
         .collect()
+}
+
+/// `PartitionsSpec::…`, every field written out; nothing for the default.
+fn partitions(private: &TokenStream, partitioning: Partitioning) -> Option<TokenStream> {
+    let spec = quote!(#private::PartitionsSpec);
+    match partitioning {
+        Partitioning::Default => None,
+        Partitioning::None => Some(quote!(#spec::None)),
+        Partitioning::Time(partitions) => {
+            let cadence = Ident::new(
+                match partitions.cadence {
+                    Cadence::Hourly => "Hourly",
+                    Cadence::Daily => "Daily",
+                    Cadence::Monthly => "Monthly",
+                },
+                Span::call_site(),
+            );
+            let bound = |lit: &Option<LitStr>| option(lit.as_ref().map(ToTokens::to_token_stream));
+            let (start, end) = (bound(&partitions.start), bound(&partitions.end));
+            let timezone = match &partitions.tz {
+                Some(tz) => tz.to_token_stream(),
+                None => quote!("UTC"),
+            };
+            let end_offset = int(partitions
+                .end_offset
+                .as_ref()
+                .map_or(0, |offset| i64::from(offset.value)));
+            Some(quote! {
+                #spec::Time {
+                    cadence: #private::Cadence::#cadence,
+                    start: #start,
+                    end: #end,
+                    timezone: #timezone,
+                    end_offset: #end_offset,
+                }
+            })
+        }
+        Partitioning::Static(keys) => {
+            let keys = &keys.keys;
+            Some(quote!(#spec::Static { keys: &[#(#keys),*] }))
+        }
+    }
 }
 
 fn merge_strategy(private: &TokenStream, strategy: MergeStrategy) -> TokenStream {

@@ -17,6 +17,8 @@ mod expand;
 mod fallback;
 mod model;
 mod parse;
+mod partitions;
+mod suggest;
 mod validate;
 
 #[cfg(test)]
@@ -82,8 +84,19 @@ pub fn derive_schema(input: TokenStream) -> TokenStream {
 /// `"replace_partition"`), `dedup` (`"last"`, `"first"`, `"hash"`, `"none"`), `order_by`,
 /// `group`, `cron` (5 fields or `@daily`-style), `freshness_hours = (warn, error)`,
 /// `max_retries`, `retry_delay_seconds`, `max_runtime_seconds`, `validate`,
-/// `strict_validation`, `add_metadata_columns`, `partitioned`, and `crate = "path"` when phlo
-/// is renamed.
+/// `strict_validation`, `add_metadata_columns`, the partitioning keys below, and
+/// `crate = "path"` when phlo is renamed.
+///
+/// Partitions are daily in UTC unless declared otherwise, with at most one of:
+/// `partitioned = false` (one run covers the whole table); `partitions = hourly`, `daily` or
+/// `monthly`, bare or with optional arguments —
+/// `hourly(start = "2025-01-01T00", end = "2026-01-01T00", tz = "Europe/London", end_offset = 1)`,
+/// `daily(start = "2025-01-01")`, `monthly(start = "2020-01")`; or a fixed list of keys,
+/// `static_keys = ["eu", "us"]`. Bounds are zero-padded real dates in the cadence's shape
+/// (`YYYY-MM-DDTHH` or `YYYY-MM-DD` for hourly, `YYYY-MM-DD` for daily, `YYYY-MM` for
+/// monthly), `start` before `end` (exclusive); `tz` is an IANA name (default `"UTC"`);
+/// `end_offset` a whole number of windows added to the latest partition (default 0). Static
+/// keys are distinct, non-empty and made of `[A-Za-z0-9_.-]`.
 ///
 /// The function may be `async` or not, takes exactly one `&PartitionContext` and is re-emitted
 /// unchanged. Columns named by `unique_key` and `order_by` are checked against the schema at

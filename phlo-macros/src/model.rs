@@ -260,7 +260,79 @@ pub(crate) struct IngestionOptions {
     pub(crate) validate: Option<bool>,
     pub(crate) strict_validation: Option<bool>,
     pub(crate) add_metadata_columns: Option<bool>,
-    pub(crate) partitioned: Option<bool>,
+    /// `partitioned = true | false`.
+    pub(crate) partitioned: Option<Written<bool>>,
+    /// `partitions = hourly(...)`.
+    pub(crate) partitions: Option<Partitions>,
+    /// `static_keys = ["eu", "us"]`.
+    pub(crate) static_keys: Option<StaticKeys>,
+}
+
+impl IngestionOptions {
+    /// How the asset is partitioned, from the keys that say it. Once validated, at most one
+    /// of `partitions` and `static_keys` is given, and never with `partitioned = false`.
+    pub(crate) fn partitioning(&self) -> Partitioning<'_> {
+        match (&self.partitions, &self.static_keys, &self.partitioned) {
+            (Some(partitions), _, _) => Partitioning::Time(partitions),
+            (None, Some(keys), _) => Partitioning::Static(keys),
+            (None, None, Some(Written { value: false, .. })) => Partitioning::None,
+            (None, None, _) => Partitioning::Default,
+        }
+    }
+}
+
+/// How an asset is partitioned, as the three keys together declare it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Partitioning<'a> {
+    /// Nothing said, or `partitioned = true`: the runtime's default (daily, UTC).
+    Default,
+    /// `partitioned = false`.
+    None,
+    /// `partitions = …`.
+    Time(&'a Partitions),
+    /// `static_keys = [...]`.
+    Static(&'a StaticKeys),
+}
+
+/// `partitions = daily`, `partitions = hourly(start = "…", end = "…", tz = "…", end_offset = 1)`.
+/// Unwritten arguments are `None`: `tz` then means UTC, `end_offset` 0, a bound unbounded.
+/// The literals keep their spans, for the rules of `validate` to point at.
+#[derive(Clone, Debug)]
+pub(crate) struct Partitions {
+    pub(crate) cadence: Cadence,
+    pub(crate) start: Option<LitStr>,
+    pub(crate) end: Option<LitStr>,
+    pub(crate) tz: Option<LitStr>,
+    pub(crate) end_offset: Option<Written<i32>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cadence {
+    Hourly,
+    Daily,
+    Monthly,
+}
+
+impl Cadence {
+    pub(crate) const ALL: [Cadence; 3] = [Cadence::Hourly, Cadence::Daily, Cadence::Monthly];
+
+    /// The name written in `partitions = …`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Hourly => "hourly",
+            Self::Daily => "daily",
+            Self::Monthly => "monthly",
+        }
+    }
+}
+
+/// `static_keys = ["eu", "us"]`: the keys in the order written (possibly none, which
+/// `validate` rejects).
+#[derive(Clone, Debug)]
+pub(crate) struct StaticKeys {
+    pub(crate) keys: Vec<LitStr>,
+    /// `static_keys = [...]` as written.
+    pub(crate) origin: TokenStream,
 }
 
 /// `freshness_hours = (warn, error)`.

@@ -12,9 +12,10 @@ use syn::{FnArg, Generics, LitStr, PatType, Path, PathArguments, ReturnType, Sig
 use crate::cron;
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Bound, Choice, ConstraintKind, Dedup, Field, Freshness, Ingestion, IngestionFn,
-    IngestionOptions, MergeStrategy, Number, Schema, is_generic,
+    Bound, Cadence, Choice, ConstraintKind, Dedup, Field, Freshness, Ingestion, IngestionFn,
+    IngestionOptions, MergeStrategy, Number, Partitions, Schema, StaticKeys, Written, is_generic,
 };
+use crate::partitions::Instant;
 
 // ---------------------------------------------------------------------------------------------
 // #[derive(Schema)]
@@ -218,6 +219,7 @@ pub(crate) fn ingestion(cx: &Ctxt, ingestion: &Ingestion) {
     strategy_has_key(cx, options, &ingestion.args);
     dedup_has_key(cx, options);
     durations(cx, options);
+    partitioning(cx, options);
 }
 
 fn table_name(cx: &Ctxt, lit: &LitStr) {
@@ -353,6 +355,106 @@ fn durations(cx: &Ctxt, options: &IngestionOptions) {
             &runtime.origin,
             "`max_runtime_seconds` must be greater than zero",
         );
+    }
+}
+
+/// `partitioned`, `partitions` and `static_keys` say one thing, and each says it well.
+fn partitioning(cx: &Ctxt, options: &IngestionOptions) {
+    let declared = options
+        .partitions
+        .as_ref()
+        .map(|partitions| format!("`partitions = {}`", partitions.cadence.name()));
+    let declared = declared.into_iter().chain(
+        options
+            .static_keys
+            .as_ref()
+            .map(|_| "`static_keys`".to_string()),
+    );
+    if let Some(Written {
+        value: false,
+        origin,
+    }) = &options.partitioned
+    {
+        for declared in declared {
+            let message = format!(
+                "`partitioned = false` contradicts {declared}: remove `partitioned = false` to \
+                 partition the asset as declared, or remove {declared} to leave it unpartitioned"
+            );
+            cx.error_spanned_by(origin, message);
+        }
+    }
+    if let (Some(partitions), Some(keys)) = (&options.partitions, &options.static_keys) {
+        let message = format!(
+            "an asset is partitioned by time or by a list of keys, not both: remove \
+             `partitions = {}` or `static_keys`",
+            partitions.cadence.name()
+        );
+        cx.error_spanned_by(&keys.origin, message);
+    }
+    if let Some(partitions) = &options.partitions {
+        time_partitions(cx, partitions);
+    }
+    if let Some(keys) = &options.static_keys {
+        static_keys(cx, keys);
+    }
+}
+
+fn time_partitions(cx: &Ctxt, partitions: &Partitions) {
+    let cadence = partitions.cadence;
+    let start = bound(cx, cadence, "start", partitions.start.as_ref());
+    let end = bound(cx, cadence, "end", partitions.end.as_ref());
+    if let (Some((start, start_lit)), Some((end, end_lit))) = (start, end)
+        && start >= end
+    {
+        let message = format!(
+            "`start = \"{}\"` is not before `end = \"{}\"`, so no partition is in range: \
+             `end` is the first partition out of range, and must come after `start`",
+            start_lit.value(),
+            end_lit.value()
+        );
+        cx.error_spanned_by(quote!(#start_lit #end_lit), message);
+    }
+    if let Some(tz) = &partitions.tz
+        && let Err(message) = crate::partitions::time_zone(&tz.value())
+    {
+        cx.error_spanned_by(tz, message);
+    }
+}
+
+/// The instant of a `start` or `end` that was written and is well formed.
+fn bound<'a>(
+    cx: &Ctxt,
+    cadence: Cadence,
+    key: &str,
+    lit: Option<&'a LitStr>,
+) -> Option<(Instant, &'a LitStr)> {
+    let lit = lit?;
+    crate::partitions::bound(cadence, key, &lit.value())
+        .map_err(|message| cx.error_spanned_by(lit, message))
+        .ok()
+        .map(|instant| (instant, lit))
+}
+
+fn static_keys(cx: &Ctxt, keys: &StaticKeys) {
+    if keys.keys.is_empty() {
+        let message = "`static_keys` needs at least one key, e.g. `static_keys = [\"eu\", \"us\"]`; \
+                       to leave the asset unpartitioned, write `partitioned = false`";
+        cx.error_spanned_by(&keys.origin, message);
+    }
+    for (index, key) in keys.keys.iter().enumerate() {
+        let text = key.value();
+        if let Err(message) = crate::partitions::static_key(&text) {
+            cx.error_spanned_by(key, message);
+        } else if keys
+            .keys
+            .iter()
+            .take(index)
+            .any(|earlier| earlier.value() == text)
+        {
+            let message =
+                format!("static key {text:?} is listed twice in `static_keys`; list each key once");
+            cx.error_spanned_by(key, message);
+        }
     }
 }
 

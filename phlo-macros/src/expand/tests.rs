@@ -253,7 +253,7 @@ fn every_set_key_reaches_the_spec() {
             validate: false,
             strict_validation: false,
             add_metadata_columns: true,
-            partitioned: false,
+            partitions: ::phlo::__private::PartitionsSpec::None,
             ..::phlo::__private::IngestionSpec::DEFAULT
         },
         schema: <models::Event as ::phlo::Schema>::SCHEMA,
@@ -267,6 +267,84 @@ fn every_set_key_reaches_the_spec() {
         let message = format!("`{key}` names `{column}`, which is not a field of `models::Event`");
         assert!(actual.contains(&message), "{message} in {actual}");
     }
+}
+
+/// The `partitions` field `written` expands to, or `None` when the spec leaves it to `DEFAULT`.
+fn partitions_field(written: TokenStream) -> Option<String> {
+    let actual = expand_ingestion(
+        quote!(table = "t", unique_key = "id", schema = E, #written),
+        quote!(
+            async fn events(ctx: &PartitionContext) -> R {
+                x
+            }
+        ),
+    )
+    .to_string();
+    let start = actual.find("partitions :")?;
+    let end = actual[start..].find(".. :: phlo")? + start;
+    Some(
+        actual[start..end]
+            .trim_end()
+            .trim_end_matches(',')
+            .trim_end()
+            .to_string(),
+    )
+}
+
+#[test]
+fn partitions_reach_the_spec() {
+    assert_eq!(partitions_field(quote!()), None);
+    assert_eq!(partitions_field(quote!(partitioned = true)), None);
+    let expected = |tokens: TokenStream| Some(quote!(partitions: #tokens).to_string());
+    assert_eq!(
+        partitions_field(quote!(partitioned = false)),
+        expected(quote!(::phlo::__private::PartitionsSpec::None))
+    );
+    assert_eq!(
+        partitions_field(quote!(partitions = daily)),
+        expected(quote! {
+            ::phlo::__private::PartitionsSpec::Time {
+                cadence: ::phlo::__private::Cadence::Daily,
+                start: ::core::option::Option::None,
+                end: ::core::option::Option::None,
+                timezone: "UTC",
+                end_offset: 0,
+            }
+        })
+    );
+    assert_eq!(
+        partitions_field(quote! {
+            partitions = hourly(start = "2025-01-01T00", end = "2026-01-01T00", tz = "Europe/London", end_offset = -1),
+            partitioned = true
+        }),
+        expected(quote! {
+            ::phlo::__private::PartitionsSpec::Time {
+                cadence: ::phlo::__private::Cadence::Hourly,
+                start: ::core::option::Option::Some("2025-01-01T00"),
+                end: ::core::option::Option::Some("2026-01-01T00"),
+                timezone: "Europe/London",
+                end_offset: -1,
+            }
+        })
+    );
+    assert_eq!(
+        partitions_field(quote!(partitions = monthly(start = "2020-01"))),
+        expected(quote! {
+            ::phlo::__private::PartitionsSpec::Time {
+                cadence: ::phlo::__private::Cadence::Monthly,
+                start: ::core::option::Option::Some("2020-01"),
+                end: ::core::option::Option::None,
+                timezone: "UTC",
+                end_offset: 0,
+            }
+        })
+    );
+    assert_eq!(
+        partitions_field(quote!(static_keys = ["eu", "us"])),
+        expected(quote!(::phlo::__private::PartitionsSpec::Static {
+            keys: &["eu", "us"]
+        }))
+    );
 }
 
 #[test]

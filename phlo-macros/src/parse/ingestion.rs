@@ -8,9 +8,11 @@ use syn::{Expr, LitStr, Path};
 
 use super::item::FnItem;
 use super::keys::{self, Key, KeySet};
-use super::value;
+use super::{partitions, value};
 use crate::ctxt::Ctxt;
-use crate::model::{Dedup, Freshness, Ingestion, IngestionFn, IngestionOptions, MergeStrategy};
+use crate::model::{
+    Dedup, Freshness, Ingestion, IngestionFn, IngestionOptions, MergeStrategy, Written,
+};
 
 #[derive(Clone, Copy)]
 enum IngestionKey {
@@ -30,6 +32,8 @@ enum IngestionKey {
     StrictValidation,
     AddMetadataColumns,
     Partitioned,
+    Partitions,
+    StaticKeys,
     Crate,
 }
 
@@ -82,7 +86,17 @@ static INGESTION_KEYS: KeySet<IngestionKey> = KeySet {
         Key::value(
             IngestionKey::Partitioned,
             "partitioned",
-            "partitioned = true",
+            "partitioned = false",
+        ),
+        Key::value(
+            IngestionKey::Partitions,
+            "partitions",
+            "partitions = hourly(tz = \"Europe/London\")",
+        ),
+        Key::value(
+            IngestionKey::StaticKeys,
+            "static_keys",
+            "static_keys = [\"eu\", \"us\"]",
         ),
         Key::value(IngestionKey::Crate, "crate", "crate = \"::phlo\""),
     ],
@@ -188,7 +202,19 @@ fn read_key(
         IngestionKey::AddMetadataColumns => {
             options.add_metadata_columns = cx.ok(value::boolean(&expr()?, key));
         }
-        IngestionKey::Partitioned => options.partitioned = cx.ok(value::boolean(&expr()?, key)),
+        IngestionKey::Partitioned => {
+            let expr = expr()?;
+            options.partitioned = cx.ok(value::boolean(&expr, key)).map(|value| Written {
+                value,
+                origin: partitions::written_key(&meta.path, &expr),
+            });
+        }
+        IngestionKey::Partitions => {
+            options.partitions = partitions::partitions(cx, meta.value()?, key)?;
+        }
+        IngestionKey::StaticKeys => {
+            options.static_keys = cx.ok(partitions::static_keys(&meta.path, &expr()?, key));
+        }
     }
     Ok(())
 }

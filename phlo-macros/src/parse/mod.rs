@@ -8,6 +8,7 @@ mod dbt;
 mod ingestion;
 mod item;
 mod keys;
+mod partitions;
 mod quality;
 mod schema;
 mod value;

@@ -54,6 +54,33 @@ where
     }
 }
 
+/// An integer that fits `T` (`i32`), possibly negative (`-1`); no fraction.
+pub(crate) fn integer<T, K>(expr: &Expr, key: &Key<K>) -> syn::Result<T>
+where
+    T: TryFrom<i64>,
+{
+    let what = "a whole number, possibly negative";
+    let too_large = || {
+        let what = format!("{what}, that fits in an `{}`", std::any::type_name::<T>());
+        expected(expr, key, &what)
+    };
+    match number(expr, key) {
+        Ok(Number::Int(value)) => T::try_from(value).map_err(|_| too_large()),
+        // An integer literal beyond `i64`.
+        Err(_) if is_integer_literal(expr) => Err(too_large()),
+        _ => Err(expected(expr, key, what)),
+    }
+}
+
+/// `12` or `-12`, whatever its size.
+fn is_integer_literal(expr: &Expr) -> bool {
+    let lit = match expr {
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => literal(&unary.expr),
+        _ => literal(expr),
+    };
+    matches!(lit, Some(Lit::Int(_)))
+}
+
 /// An integer or float literal, possibly negative (`-1.5`).
 pub(crate) fn number<K>(expr: &Expr, key: &Key<K>) -> syn::Result<Number> {
     let (negative, lit) = match expr {

@@ -306,6 +306,162 @@ fn parse_errors_do_not_cascade_into_rules() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Partitions
+
+/// The messages of `#[ingestion]` with a table, a key, a schema and `written`.
+fn partition_errors(written: proc_macro2::TokenStream) -> Vec<String> {
+    ingestion_errors(quote!(table = "t", unique_key = "id", schema = E, #written))
+}
+
+#[test]
+fn well_formed_partitions_are_valid() {
+    for written in [
+        quote!(partitioned = true),
+        quote!(partitioned = false),
+        quote!(partitions = daily),
+        quote!(partitions = hourly, partitioned = true),
+        quote!(
+            partitions = hourly(
+                start = "2025-01-01T00",
+                end = "2026-01-01T00",
+                tz = "Europe/London",
+                end_offset = 1
+            )
+        ),
+        quote!(partitions = hourly(start = "2025-01-01", end = "2025-01-01T01")),
+        quote!(partitions = daily(start = "2025-01-01", tz = "America/New_York")),
+        quote!(partitions = monthly(start = "2020-01", end_offset = -1)),
+        quote!(static_keys = ["eu", "us-east-1", "v1.2_b"]),
+        quote!(static_keys = ["eu"], partitioned = true),
+        // `replace_partition` without partitions replaces the whole table: allowed.
+        quote!(partitioned = false, merge_strategy = "replace_partition"),
+    ] {
+        assert_eq!(
+            partition_errors(written.clone()),
+            [] as [String; 0],
+            "{written}"
+        );
+    }
+}
+
+#[test]
+fn bounds_follow_the_cadence_s_shape() {
+    assert_eq!(
+        partition_errors(quote!(
+            partitions = daily(start = "2025-1-1", end = "2025-02-30")
+        )),
+        [
+            "`start = \"2025-1-1\"` is not a day: daily partitions are bounded by a date \
+             `YYYY-MM-DD`, zero-padded, e.g. `start = \"2025-01-01\"`",
+            "`end = \"2025-02-30\"` is not a real date: February 2025 has 28 days",
+        ]
+    );
+    assert_eq!(
+        partition_errors(quote!(partitions = monthly(start = "2020-01-01"))),
+        [
+            "`start = \"2020-01-01\"` is not a month: monthly partitions are bounded by `YYYY-MM` \
+          (a month, not a date), zero-padded, e.g. `start = \"2020-01\"`"
+        ]
+    );
+}
+
+#[test]
+fn start_comes_before_end() {
+    for (start, end) in [("2026-01-01", "2025-01-01"), ("2025-01-01", "2025-01-01")] {
+        assert_eq!(
+            partition_errors(quote!(partitions = daily(start = #start, end = #end))),
+            [format!(
+                "`start = \"{start}\"` is not before `end = \"{end}\"`, so no partition is in \
+                 range: `end` is the first partition out of range, and must come after `start`"
+            )]
+        );
+    }
+    // A date is its midnight: the same instant as its hour 00.
+    assert_eq!(
+        partition_errors(quote!(
+            partitions = hourly(start = "2025-01-01T00", end = "2025-01-01")
+        ))
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn time_zones_are_checked() {
+    assert_eq!(
+        partition_errors(quote!(partitions = hourly(tz = "europe/london"))),
+        [
+            "unknown time zone \"europe/london\"; did you mean `Europe/London`? (names are \
+          case-sensitive; the list is at https://www.iana.org/time-zones)"
+        ]
+    );
+}
+
+#[test]
+fn partitioned_false_contradicts_declared_partitions() {
+    assert_eq!(
+        partition_errors(quote!(partitioned = false, partitions = hourly)),
+        [
+            "`partitioned = false` contradicts `partitions = hourly`: remove `partitioned = false` \
+          to partition the asset as declared, or remove `partitions = hourly` to leave it \
+          unpartitioned"
+        ]
+    );
+    assert_eq!(
+        partition_errors(quote!(static_keys = ["eu"], partitioned = false)),
+        [
+            "`partitioned = false` contradicts `static_keys`: remove `partitioned = false` to \
+          partition the asset as declared, or remove `static_keys` to leave it unpartitioned"
+        ]
+    );
+}
+
+#[test]
+fn time_and_static_partitions_exclude_each_other() {
+    assert_eq!(
+        partition_errors(quote!(partitions = daily, static_keys = ["eu"])),
+        [
+            "an asset is partitioned by time or by a list of keys, not both: remove \
+          `partitions = daily` or `static_keys`"
+        ]
+    );
+}
+
+#[test]
+fn static_keys_are_distinct_and_safe() {
+    assert_eq!(
+        partition_errors(quote!(static_keys = [])),
+        [
+            "`static_keys` needs at least one key, e.g. `static_keys = [\"eu\", \"us\"]`; to \
+          leave the asset unpartitioned, write `partitioned = false`"
+        ]
+    );
+    assert_eq!(
+        partition_errors(quote!(
+            static_keys = ["eu", "us", "eu", "", "eu west", "eu"]
+        )),
+        [
+            "static key \"eu\" is listed twice in `static_keys`; list each key once",
+            "a static key cannot be empty; keys become Delta partition values and CLI arguments, \
+             e.g. `static_keys = [\"eu\", \"us\"]`",
+            "static key \"eu west\" contains a space: keys are made of ASCII letters, digits, \
+             `_`, `.` and `-`, because keys become Delta partition values and CLI arguments",
+            "static key \"eu\" is listed twice in `static_keys`; list each key once",
+        ]
+    );
+}
+
+#[test]
+fn every_partition_mistake_is_reported_together() {
+    let errors = partition_errors(quote! {
+        partitioned = false,
+        partitions = hourly(start = "2025-13-01", tz = "Mars/Base"),
+        static_keys = ["a b"]
+    });
+    assert_eq!(errors.len(), 6, "{errors:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // The function
 
 const EXPECTED: &str =

@@ -1,6 +1,7 @@
 use quote::quote;
 
 use super::*;
+use crate::model::{Cadence, Partitions};
 use crate::test_support::{ingestion_errors, messages};
 
 fn parse(args: TokenStream) -> Result<Ingestion, Vec<String>> {
@@ -69,7 +70,7 @@ fn reads_every_key() {
             options.validate,
             options.strict_validation,
             options.add_metadata_columns,
-            options.partitioned
+            options.partitioned.as_ref().map(|p| p.value)
         ),
         (Some(false), Some(false), Some(true), Some(false))
     );
@@ -124,8 +125,158 @@ fn wrong_values_teach_the_expected_one() {
             "`freshness_hours` takes a pair of numbers, e.g. `freshness_hours = (24, 48)`",
             "unknown phlo attribute `colour`; valid keys are: table, unique_key, schema, group, cron, \
              freshness_hours, merge_strategy, dedup, order_by, max_retries, retry_delay_seconds, \
-             max_runtime_seconds, validate, strict_validation, add_metadata_columns, partitioned, crate",
+             max_runtime_seconds, validate, strict_validation, add_metadata_columns, partitioned, \
+             partitions, static_keys, crate",
         ]
+    );
+}
+
+fn partitions(written: TokenStream) -> Partitions {
+    let ingestion = parse(quote!(table = "t", schema = E, #written)).unwrap();
+    ingestion.options.partitions.unwrap()
+}
+
+#[test]
+fn reads_a_bare_cadence() {
+    for (written, cadence) in [
+        (quote!(partitions = hourly), Cadence::Hourly),
+        (quote!(partitions = daily), Cadence::Daily),
+        (quote!(partitions = monthly()), Cadence::Monthly),
+    ] {
+        let partitions = partitions(written);
+        assert_eq!(partitions.cadence, cadence);
+        assert!(partitions.start.is_none() && partitions.end.is_none());
+        assert!(partitions.tz.is_none() && partitions.end_offset.is_none());
+    }
+}
+
+#[test]
+fn reads_the_cadence_s_arguments() {
+    let partitions = partitions(quote! {
+        partitions = hourly(start = "2025-01-01T00", end = "2026-01-01T00", tz = "Europe/London", end_offset = -2)
+    });
+    assert_eq!(partitions.cadence, Cadence::Hourly);
+    let value = |lit: &Option<LitStr>| lit.as_ref().map(LitStr::value);
+    assert_eq!(value(&partitions.start).as_deref(), Some("2025-01-01T00"));
+    assert_eq!(value(&partitions.end).as_deref(), Some("2026-01-01T00"));
+    assert_eq!(value(&partitions.tz).as_deref(), Some("Europe/London"));
+    assert_eq!(partitions.end_offset.map(|offset| offset.value), Some(-2));
+}
+
+#[test]
+fn reads_static_keys_and_partitioned() {
+    let ingestion = parse(quote!(
+        table = "t",
+        schema = E,
+        static_keys = ["eu", "us"],
+        partitioned = true
+    ))
+    .unwrap();
+    let keys = ingestion.options.static_keys.unwrap();
+    assert_eq!(
+        keys.keys.iter().map(LitStr::value).collect::<Vec<_>>(),
+        ["eu", "us"]
+    );
+    assert_eq!(
+        keys.origin.to_string(),
+        quote!(static_keys = ["eu", "us"]).to_string()
+    );
+    let partitioned = ingestion.options.partitioned.unwrap();
+    assert!(partitioned.value);
+    assert_eq!(
+        partitioned.origin.to_string(),
+        quote!(partitioned = true).to_string()
+    );
+    // An empty list is read; `validate` explains what a key must be.
+    let ingestion = parse(quote!(table = "t", schema = E, static_keys = [])).unwrap();
+    assert!(ingestion.options.static_keys.unwrap().keys.is_empty());
+}
+
+#[test]
+fn a_wrong_cadence_lists_the_cadences() {
+    let cadences = "`partitions` takes `hourly`, `daily` or `monthly`, optionally with arguments, \
+                    e.g. `partitions = daily` or `partitions = hourly(start = \"2025-01-01T00\", \
+                    tz = \"Europe/London\")`";
+    assert_eq!(
+        ingestion_errors(quote!(table = "t", schema = E, partitions = weekly)),
+        [format!("unknown cadence `weekly`; {cadences}")]
+    );
+    assert_eq!(
+        ingestion_errors(quote!(
+            table = "t",
+            schema = E,
+            partitions = dialy(tz = "UTC")
+        )),
+        [format!(
+            "unknown cadence `dialy`; did you mean `daily`? {cadences}"
+        )]
+    );
+    assert_eq!(
+        ingestion_errors(quote!(table = "t", schema = E, partitions = "daily")),
+        ["write the cadence without quotes: `partitions = daily`"]
+    );
+    assert_eq!(
+        ingestion_errors(quote!(table = "t", schema = E, partitions = false)),
+        [
+            "`partitions` takes a cadence, not a bool: write `partitioned = false` to leave the \
+          asset unpartitioned, or e.g. `partitions = daily`"
+        ]
+    );
+    let other = "`partitions` takes a cadence, `hourly`, `daily` or `monthly`, e.g. \
+                 `partitions = daily` or `partitions = hourly(start = \"2025-01-01T00\", \
+                 tz = \"Europe/London\")`";
+    for written in [
+        quote!(partitions = Cadence::Daily),
+        quote!(partitions = 1),
+        quote!(partitions = ["daily"]),
+    ] {
+        assert_eq!(
+            ingestion_errors(quote!(table = "t", schema = E, #written)),
+            [other],
+            "{written}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_argument_lists_the_arguments() {
+    assert_eq!(
+        ingestion_errors(quote! {
+            table = "t", schema = E,
+            partitions = hourly(strat = "2025-01-01T00", timezone = "UTC", colour = 1, start = "2025-01-01")
+        }),
+        [
+            "unknown argument `strat` of `hourly(...)`; did you mean `start`? valid arguments \
+             are: start, end, tz, end_offset",
+            "unknown argument `timezone` of `hourly(...)`; did you mean `tz`? valid arguments \
+             are: start, end, tz, end_offset",
+            "unknown argument `colour` of `hourly(...)`; valid arguments are: start, end, tz, \
+             end_offset",
+        ]
+    );
+    assert_eq!(
+        ingestion_errors(quote! {
+            table = "t", schema = E,
+            partitions = daily(start = 2025, tz = "UTC", tz = "UTC", end, end_offset = 1.5)
+        }),
+        [
+            "`start` takes a string, e.g. `start = \"2025-01-01\"`",
+            "duplicate phlo attribute `tz`; give it once",
+            "`end` takes a value: write `end = \"2026-01-01\"`",
+            "`end_offset` takes a whole number, possibly negative, e.g. `end_offset = 1`",
+        ]
+    );
+}
+
+#[test]
+fn static_keys_are_a_list_of_strings() {
+    assert_eq!(
+        ingestion_errors(quote!(table = "t", schema = E, static_keys = "eu")),
+        ["`static_keys` takes a list of strings, e.g. `static_keys = [\"eu\", \"us\"]`"]
+    );
+    assert_eq!(
+        ingestion_errors(quote!(table = "t", schema = E, static_keys = ["eu", 1])),
+        ["each static key is a string, e.g. `static_keys = [\"eu\", \"us\"]`"]
     );
 }
 

@@ -44,6 +44,30 @@ fn whole_numbers_reject_signs_and_fractions() {
 }
 
 #[test]
+fn integers_keep_their_sign_and_reject_fractions() {
+    assert_eq!(integer::<i32, ()>(&parse_quote!(-3), &KEY).unwrap(), -3);
+    assert_eq!(integer::<i32, ()>(&parse_quote!(2), &KEY).unwrap(), 2);
+    for fraction in [quote::quote!(1.5), quote::quote!(-1.0), quote::quote!("1")] {
+        let expr: Expr = syn::parse2(fraction).unwrap();
+        assert_eq!(
+            message(integer::<i32, ()>(&expr, &KEY)),
+            "`k` takes a whole number, possibly negative, e.g. `k = 1`"
+        );
+    }
+    for too_large in [
+        quote::quote!(2147483648),
+        quote::quote!(-2147483649),
+        quote::quote!(99999999999999999999),
+    ] {
+        let expr: Expr = syn::parse2(too_large).unwrap();
+        assert_eq!(
+            message(integer::<i32, ()>(&expr, &KEY)),
+            "`k` takes a whole number, possibly negative, that fits in an `i32`, e.g. `k = 1`"
+        );
+    }
+}
+
+#[test]
 fn choice_lists_the_options() {
     let options = [("a", 1), ("b", 2), ("c", 3)];
     assert_eq!(choice(&parse_quote!("b"), &KEY, &options).unwrap().value, 2);
