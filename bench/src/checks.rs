@@ -90,7 +90,7 @@ pub async fn run(warehouse: &Path) -> Result<Vec<ScopeRun>, BoxError> {
     let now: DateTime<Utc> = day.and_hms_opt(23, 59, 0).unwrap_or_default().and_utc();
     let mut runs = Vec::new();
     for (label, window) in [
-        ("partition", ScopeWindow::Partition(day)),
+        ("partition", ScopeWindow::Partition(day.into())),
         ("full table", ScopeWindow::Full),
     ] {
         let scope = CheckScope::new(
@@ -104,7 +104,7 @@ pub async fn run(warehouse: &Path) -> Result<Vec<ScopeRun>, BoxError> {
         let checks = seven();
         reset_peak();
         let started = Instant::now();
-        let report = run_checks(&checks, &scope).await;
+        let report = run_checks(&checks, &scope).await?;
         let wall_s = started.elapsed().as_secs_f64();
         let peak = peak_rss_bytes();
         let rows = report

@@ -18,11 +18,51 @@ pub enum Error {
         /// Why it is rejected.
         reason: &'static str,
     },
-    /// A partition key is not a `YYYY-MM-DD` date. The user must pass a valid key.
-    #[error("invalid partition key `{key}`: expected a date as YYYY-MM-DD")]
+    /// A partition key does not have the form its partitions definition expects. The user
+    /// must pass a valid key.
+    #[error("invalid partition key `{key}`: expected {expected}")]
     InvalidPartitionKey {
         /// The key as given.
         key: String,
+        /// The expected form (`a date as YYYY-MM-DD`, `one of eu, us`, …).
+        expected: String,
+    },
+    /// A well-formed key outside the definition's `start`/`end`. The user must pass a key
+    /// in range or widen the definition.
+    #[error("partition `{key}` is outside the partitions definition ({range})")]
+    PartitionOutOfRange {
+        /// The key.
+        key: String,
+        /// The definition's range, as text.
+        range: String,
+    },
+    /// An hourly key naming a local hour the time zone skips (the clocks go forward).
+    #[error("partition `{key}` does not exist in {timezone}: the clocks skip that hour")]
+    NonexistentPartition {
+        /// The key.
+        key: String,
+        /// The time zone.
+        timezone: String,
+    },
+    /// An hourly key naming a local hour the time zone repeats, without the UTC offset that
+    /// tells the two apart. The user must add the offset.
+    #[error("partition `{key}` occurs twice in {timezone}: write `{first}` or `{second}`")]
+    AmbiguousPartition {
+        /// The key.
+        key: String,
+        /// The time zone.
+        timezone: String,
+        /// The earlier hour's key.
+        first: String,
+        /// The later hour's key.
+        second: String,
+    },
+    /// A partitions definition that cannot be resolved (unknown time zone, bad bounds).
+    /// The asset's declaration must be fixed.
+    #[error("invalid partitions definition: {reason}")]
+    InvalidPartitions {
+        /// What is wrong.
+        reason: String,
     },
     /// A partition was given for an unpartitioned asset, or none for a partitioned one.
     #[error("asset `{asset}` {reason}")]
@@ -30,7 +70,7 @@ pub enum Error {
         /// The asset.
         asset: String,
         /// What does not match.
-        reason: &'static str,
+        reason: String,
     },
     /// The storage layer (Delta Lake) failed.
     #[error("storage error on table `{table}`: {source}")]
@@ -40,6 +80,18 @@ pub enum Error {
         /// The Delta Lake error.
         #[source]
         source: Box<deltalake::DeltaTableError>,
+    },
+    /// A data file of a table is missing or cannot be read (deleted, truncated, not
+    /// Parquet). Whoever manages the warehouse's files must restore it; phlo never reports
+    /// this as a failed check.
+    #[error("table `{table}`: data file `{path}` cannot be read: {reason}")]
+    DataFile {
+        /// The table.
+        table: String,
+        /// The file.
+        path: String,
+        /// The reader's error.
+        reason: String,
     },
     /// A concurrent writer committed first and the conflict could not be resolved by
     /// re-planning. Nothing was written; run again.

@@ -1,7 +1,13 @@
 //! Names of the `_phlo_*` metadata columns (SEMANTICS §3).
 
-/// The partition's date (`Date32`, null when unpartitioned); the physical partition column.
+/// The partition's day (`Date32`; the month's first day for monthly partitions, the hour's
+/// local day for hourly ones, null when unpartitioned); the physical partition column of
+/// every time-partitioned table.
 pub const PARTITION_DATE: &str = "_phlo_partition_date";
+/// An hourly partition's window start (`Timestamp(µs, UTC)`).
+pub const PARTITION_HOUR: &str = "_phlo_partition_hour";
+/// A static partition's key (`Utf8`), also the physical partition column.
+pub const PARTITION_KEY: &str = "_phlo_partition_key";
 /// One instant per run (`Timestamp(µs, UTC)`), from the injected clock.
 pub const INGESTED_AT: &str = "_phlo_ingested_at";
 /// The run's id (`Utf8`).

@@ -92,8 +92,8 @@ pub struct IngestionSpec {
     pub strict_validation: bool,
     /// Whether the `_phlo_*` columns are added.
     pub add_metadata_columns: bool,
-    /// Whether the asset is partitioned by day.
-    pub partitioned: bool,
+    /// How the asset is partitioned (daily in UTC by default).
+    pub partitions: PartitionsSpec,
 }
 
 impl IngestionSpec {
@@ -113,12 +113,80 @@ impl IngestionSpec {
         validate: true,
         strict_validation: true,
         add_metadata_columns: true,
-        partitioned: true,
+        partitions: PartitionsSpec::DAILY,
     };
+
+    /// Whether the asset is partitioned at all.
+    pub fn partitioned(&self) -> bool {
+        !matches!(self.partitions, PartitionsSpec::None)
+    }
 
     /// The deduplication in force.
     pub fn effective_dedup(&self) -> Dedup {
         self.dedup
             .unwrap_or_else(|| self.merge_strategy.default_dedup())
     }
+}
+
+/// The length of a time partition's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    /// One hour of local time (`YYYY-MM-DDTHH`).
+    Hourly,
+    /// One local day, midnight to midnight (`YYYY-MM-DD`).
+    Daily,
+    /// One local calendar month (`YYYY-MM`).
+    Monthly,
+}
+
+impl Cadence {
+    /// The name used in attributes and listings: `hourly`, `daily`, `monthly`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cadence::Hourly => "hourly",
+            Cadence::Daily => "daily",
+            Cadence::Monthly => "monthly",
+        }
+    }
+}
+
+/// How an asset is partitioned, as declared (`partitions = hourly(start = "…", tz = "…")`,
+/// `static_keys = [...]`, `partitioned = false`). Plain `'static` data so it can live in a
+/// registered descriptor; [`crate::partition::PartitionsDef::resolve`] validates it (time
+/// zone, bounds) into the definition the runtime works with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionsSpec {
+    /// Not partitioned: one run covers the whole table.
+    None,
+    /// Time windows of one cadence in a time zone.
+    Time {
+        /// Window length.
+        cadence: Cadence,
+        /// First partition (a key of the cadence, or a date); `None`: unbounded.
+        start: Option<&'static str>,
+        /// Partitions starting at or after this are out of range; `None`: unbounded.
+        end: Option<&'static str>,
+        /// IANA time zone name, `"UTC"` by default.
+        timezone: &'static str,
+        /// Windows added to the last complete one to give the latest partition
+        /// (Dagster's `end_offset`; 0 = the last complete window, 1 = the one in progress).
+        end_offset: i32,
+    },
+    /// A fixed list of keys (`static_keys = ["eu", "us"]`), in declaration order.
+    Static {
+        /// The keys.
+        keys: &'static [&'static str],
+    },
+}
+
+impl PartitionsSpec {
+    /// The default: daily windows in UTC, unbounded, latest = the last complete day.
+    pub const DAILY: PartitionsSpec = PartitionsSpec::Time {
+        cadence: Cadence::Daily,
+        start: None,
+        end: None,
+        timezone: "UTC",
+        end_offset: 0,
+    };
 }

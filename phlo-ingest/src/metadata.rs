@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, StringArray, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, TimeUnit};
+use arrow::array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
-use chrono::{DateTime, NaiveDate, Utc};
-use phlo_core::metadata::{INGESTED_AT, PARTITION_DATE, ROW_HASH, RUN_ID};
+use chrono::{DateTime, Utc};
+use phlo_core::metadata::{INGESTED_AT, ROW_HASH, RUN_ID};
+use phlo_core::partition::{PartitionKey, PartitionsDef};
 use phlo_core::schema::UTC;
 
 use crate::Result;
@@ -15,18 +16,21 @@ use crate::hash::hex_array;
 /// The values shared by every row of one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunStamp {
-    /// The partition's date; `None` for unpartitioned assets.
-    pub partition: Option<NaiveDate>,
+    /// The asset's partitions definition (which partition columns rows carry).
+    pub partitions: PartitionsDef,
+    /// The partition; `None` for unpartitioned assets.
+    pub partition: Option<PartitionKey>,
     /// The run's instant (injected clock).
     pub ingested_at: DateTime<Utc>,
     /// The run's id.
     pub run_id: String,
 }
 
-/// The metadata fields, in table order. Only `_phlo_partition_date` is nullable.
-pub fn metadata_fields() -> Vec<Field> {
-    vec![
-        Field::new(PARTITION_DATE, DataType::Date32, true),
+/// The metadata fields of `partitions`' rows, in table order: the partition columns
+/// (nullable), then the run's columns.
+pub fn metadata_fields(partitions: &PartitionsDef) -> Vec<Field> {
+    let mut fields = partitions.metadata_fields();
+    fields.extend([
         Field::new(
             INGESTED_AT,
             DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
@@ -34,7 +38,21 @@ pub fn metadata_fields() -> Vec<Field> {
         ),
         Field::new(RUN_ID, DataType::Utf8, false),
         Field::new(ROW_HASH, DataType::Utf8, false),
-    ]
+    ]);
+    fields
+}
+
+/// The partition columns of `stamp`'s rows, `n` rows long.
+pub fn partition_columns(stamp: &RunStamp, n: usize) -> Result<Vec<ArrayRef>> {
+    stamp
+        .partitions
+        .metadata_values(stamp.partition.as_ref())
+        .iter()
+        .map(|v| {
+            v.to_array_of_size(n)
+                .map_err(|e| phlo_core::Error::internal(format!("partition column: {e}")).into())
+        })
+        .collect()
 }
 
 /// `batch`'s columns followed by the metadata columns.
@@ -50,11 +68,10 @@ pub fn with_metadata(
         .iter()
         .map(|f| f.as_ref().clone())
         .collect();
-    fields.extend(metadata_fields());
+    fields.extend(metadata_fields(&stamp.partitions));
     let schema: SchemaRef = Arc::new(Schema::new(fields));
-    let date = stamp.partition.map(Date32Type::from_naive_date);
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    columns.push(Arc::new(Date32Array::from(vec![date; n])));
+    columns.extend(partition_columns(stamp, n)?);
     columns.push(Arc::new(
         TimestampMicrosecondArray::from(vec![stamp.ingested_at.timestamp_micros(); n])
             .with_timezone(UTC),

@@ -40,8 +40,6 @@ pub struct PrepareOptions<'a> {
     pub strict: bool,
     /// Whether `_ingested_at`, `_run_id` and `_row_hash` are added.
     pub metadata: bool,
-    /// Whether the table is partitioned (adds `_phlo_partition_date`).
-    pub partitioned: bool,
     /// The run's stamp.
     pub stamp: RunStamp,
 }
@@ -92,9 +90,10 @@ fn take(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
 fn stamp(batch: &RecordBatch, hashes: &[u128], opts: &PrepareOptions<'_>) -> Result<RecordBatch> {
     Ok(if opts.metadata {
         with_metadata(batch, hashes, &opts.stamp)?
-    } else if opts.partitioned {
+    } else if opts.stamp.partitions.is_partitioned() {
         let full = with_metadata(batch, hashes, &opts.stamp)?;
-        let keep: Vec<usize> = (0..=batch.num_columns()).collect();
+        let partition_columns = opts.stamp.partitions.metadata_fields().len();
+        let keep: Vec<usize> = (0..batch.num_columns() + partition_columns).collect();
         full.project(&keep)?
     } else {
         batch.clone()

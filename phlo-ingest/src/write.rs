@@ -14,16 +14,15 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
-use arrow::datatypes::Date32Type;
 use arrow_row::{RowConverter, SortField};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use hashbrown::HashMap;
-use phlo_core::metadata::{PARTITION_DATE, ROW_HASH};
+use phlo_core::metadata::ROW_HASH;
 use phlo_core::names::TableName;
 use phlo_core::spec::MergeStrategy;
 use phlo_core::storage::{
-    CommitTag, PartitionScope, ReadVersion, TableStore, Write, WriteOp, scope_predicate,
+    CommitTag, PartitionScope, ReadVersion, TableLayout, TableStore, Write, WriteOp,
 };
 
 use crate::{Error, Result};
@@ -41,8 +40,8 @@ pub struct WriteRequest<'a> {
     pub key: &'a [&'a str],
     /// The partition this load covers.
     pub scope: PartitionScope,
-    /// Partition columns of the table.
-    pub partition_columns: Vec<String>,
+    /// The table's layout (partition columns, encodings).
+    pub layout: TableLayout,
     /// Whether the commit may add columns (`schema_policy = "additive"`).
     pub allow_new_columns: bool,
     /// Application id of the commit; its version is the table's last one plus one.
@@ -80,7 +79,7 @@ async fn scan(
     store: &dyn TableStore,
     table: &TableName,
     columns: &[&str],
-    scope: Option<PartitionScope>,
+    scope: Option<&PartitionScope>,
     mut visit: impl FnMut(&RecordBatch) -> Result<()>,
 ) -> Result<()> {
     let Some(provider) = store.provider(table).await? else {
@@ -88,10 +87,8 @@ async fn scan(
     };
     let ctx = SessionContext::new();
     let mut df = ctx.read_table(provider).map_err(query_err(table))?;
-    if let Some(scope) = scope {
-        df = df
-            .filter(scope_predicate(scope))
-            .map_err(query_err(table))?;
+    if let Some(scope @ PartitionScope::Key { .. }) = scope {
+        df = df.filter(scope.predicate()).map_err(query_err(table))?;
     }
     let df = df.select_columns(columns).map_err(query_err(table))?;
     let mut stream = df.execute_stream().await.map_err(query_err(table))?;
@@ -159,7 +156,7 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
             }
         }
         (MergeStrategy::ReplacePartition, Some(_)) => {
-            let existing = partition_hashes(store, table, req.scope, has_hash).await?;
+            let existing = partition_hashes(store, table, &req.scope, has_hash).await?;
             summary.rows_deleted = existing.count;
             if has_hash && existing.hashes.is_some() {
                 let mut load_hashes = hash_values(&req.load)?;
@@ -173,7 +170,7 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
             summary.rows_inserted = req.load.num_rows() as u64;
             WriteOp::ReplacePartition {
                 batches: vec![req.load.clone()],
-                scope: req.scope,
+                scope: req.scope.clone(),
             }
         }
     };
@@ -186,7 +183,7 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
             table,
             Write {
                 op,
-                partition_columns: req.partition_columns.clone(),
+                layout: req.layout.clone(),
                 allow_new_columns: req.allow_new_columns,
                 tag: CommitTag {
                     app_id: req.app_id.clone(),
@@ -261,16 +258,12 @@ struct PartitionHashes {
 async fn partition_hashes(
     store: &dyn TableStore,
     table: &TableName,
-    scope: PartitionScope,
+    scope: &PartitionScope,
     has_hash: bool,
 ) -> Result<PartitionHashes> {
     let mut count = 0u64;
     let mut hashes = Vec::new();
-    let columns: &[&str] = if has_hash {
-        &[ROW_HASH]
-    } else {
-        &[PARTITION_DATE]
-    };
+    let columns: &[&str] = if has_hash { &[ROW_HASH] } else { &[] };
     scan(store, table, columns, Some(scope), |b| {
         count += b.num_rows() as u64;
         if has_hash {
@@ -289,7 +282,8 @@ async fn partition_hashes(
 struct MergePlan {
     source: RecordBatch,
     unchanged: u64,
-    target_partitions: Vec<PartitionScope>,
+    /// Values of the physical partition column holding changed rows (Delta's text form).
+    target_partitions: Vec<Option<String>>,
 }
 
 /// Classifies the load against the target: new, changed (and where it lives), unchanged.
@@ -364,16 +358,21 @@ async fn plan_merge(
         .and_then(|c| c.as_string_opt::<i32>());
     // 0 = new, 1 = changed, 2 = unchanged
     let mut state = vec![0u8; load.num_rows()];
-    let mut partitions: BTreeSet<Option<i32>> = BTreeSet::new();
+    let mut partitions: BTreeSet<Option<String>> = BTreeSet::new();
 
     let target_has_hash = has_hash && table_has_column(&provider_schema, ROW_HASH);
-    let target_partitioned = table_has_column(&provider_schema, PARTITION_DATE);
+    let physical = req
+        .layout
+        .partition_columns
+        .first()
+        .map(String::as_str)
+        .filter(|p| table_has_column(&provider_schema, p));
     let mut columns: Vec<&str> = req.key.to_vec();
     if target_has_hash {
         columns.push(ROW_HASH);
     }
-    if target_partitioned {
-        columns.push(PARTITION_DATE);
+    if let Some(p) = physical {
+        columns.push(p);
     }
     let n_keys = req.key.len();
     scan(store, table, &columns, None, |b| {
@@ -401,12 +400,14 @@ async fn plan_merge(
         } else {
             None
         };
-        let dates = if target_partitioned {
-            b.column(b.num_columns() - 1)
-                .as_primitive_opt::<Date32Type>()
-        } else {
-            None
+        // Physical partition values as Delta writes them (`2025-01-15`, `eu`).
+        let physical_values = match physical {
+            Some(_) => Some(utf8(b.column(b.num_columns() - 1))?),
+            None => None,
         };
+        let physical_values = physical_values
+            .as_ref()
+            .and_then(|c| c.as_string_opt::<i32>());
         for i in 0..b.num_rows() {
             let key = match (&target_strings, &rows) {
                 (Some(t), _) => t.get(i).map(str::as_bytes),
@@ -424,7 +425,9 @@ async fn plan_merge(
                 state[j as usize] = 2;
             } else {
                 state[j as usize] = 1;
-                partitions.insert(dates.and_then(|d| d.is_valid(i).then(|| d.value(i))));
+                partitions.insert(
+                    physical_values.and_then(|d| d.is_valid(i).then(|| d.value(i).to_string())),
+                );
             }
         }
         Ok(())
@@ -433,16 +436,9 @@ async fn plan_merge(
     let unchanged = state.iter().filter(|s| **s == 2).count() as u64;
     let mask = BooleanArray::from(state.iter().map(|s| *s != 2).collect::<Vec<_>>());
     let source = filter_record_batch(load, &mask)?;
-    let target_partitions = partitions
-        .into_iter()
-        .map(|d| match d.and_then(Date32Type::to_naive_date_opt) {
-            Some(date) => PartitionScope::Date(date),
-            None => PartitionScope::Unpartitioned,
-        })
-        .collect();
     Ok(MergePlan {
         source,
         unchanged,
-        target_partitions,
+        target_partitions: partitions.into_iter().collect(),
     })
 }

@@ -39,6 +39,16 @@ pub enum Error {
     /// An Arrow computation failed.
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
+    /// The checked data could not be read: a missing or unreadable data file, a storage
+    /// failure. This is a fault of the run, never a failed check; whoever manages the
+    /// warehouse must act.
+    #[error("table `{table}` could not be read: {reason}")]
+    Storage {
+        /// The table.
+        table: String,
+        /// What the storage layer said (naming the file where it can).
+        reason: String,
+    },
     /// A user-written check failed.
     #[error("custom check failed: {0}")]
     Custom(String),
@@ -48,4 +58,38 @@ impl From<datafusion::error::DataFusionError> for Error {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         Error::Query(Box::new(e))
     }
+}
+
+/// Whether a DataFusion error comes from reading storage (a missing or unreadable data
+/// file, an I/O error) rather than from the check's query: the reason when it does.
+pub fn storage_fault(error: &datafusion::error::DataFusionError) -> Option<String> {
+    use datafusion::error::DataFusionError as D;
+    fn external(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+        e.downcast_ref::<std::io::Error>().is_some()
+            || e.downcast_ref::<arrow::error::ArrowError>()
+                .is_some_and(|a| matches!(a, arrow::error::ArrowError::IoError(..)))
+            || e.downcast_ref::<phlo_core::Error>().is_some_and(|c| {
+                matches!(
+                    c,
+                    phlo_core::Error::Storage { .. }
+                        | phlo_core::Error::DataFile { .. }
+                        | phlo_core::Error::Io { .. }
+                )
+            })
+    }
+    let mut current = Some(error);
+    while let Some(e) = current {
+        match e {
+            D::ObjectStore(_) | D::IoError(_) | D::ParquetError(_) => return Some(e.to_string()),
+            D::External(inner) if external(inner.as_ref()) => return Some(e.to_string()),
+            D::ArrowError(a, _) if matches!(a.as_ref(), arrow::error::ArrowError::IoError(..)) => {
+                return Some(e.to_string());
+            }
+            D::Context(_, inner) => current = Some(inner.as_ref()),
+            D::Shared(inner) => current = Some(inner.as_ref()),
+            _ => current = None,
+        }
+    }
+    let text = error.to_string();
+    (text.contains("Object at location") && text.contains("not found")).then_some(text)
 }

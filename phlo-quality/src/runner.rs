@@ -2,12 +2,16 @@
 
 use std::time::Instant;
 
-use crate::{Check, CheckResult, CheckScope, QualityReport, Severity};
+use crate::error::storage_fault;
+use crate::{Check, CheckResult, CheckScope, Error, QualityReport, Result, Severity};
 
 /// Runs `checks` over `scope`, in order. A check that cannot be evaluated (a missing column,
 /// a bad query) becomes a failed result with the reason in `message`; the others still run.
 /// Names are made unique: a repeated name gets `#2`, `#3`, … appended.
-pub async fn run_checks(checks: &[Box<dyn Check>], scope: &CheckScope) -> QualityReport {
+///
+/// A check that fails because the table cannot be read (a missing or corrupt data file)
+/// stops the run with [`Error::Storage`]: that is a fault of the run, not of the data.
+pub async fn run_checks(checks: &[Box<dyn Check>], scope: &CheckScope) -> Result<QualityReport> {
     let mut results: Vec<CheckResult> = Vec::with_capacity(checks.len());
     for check in checks {
         let started = Instant::now();
@@ -36,6 +40,13 @@ pub async fn run_checks(checks: &[Box<dyn Check>], scope: &CheckScope) -> Qualit
                     elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
                 }
             }
+            Err(Error::Query(e)) if storage_fault(&e).is_some() => {
+                return Err(Error::Storage {
+                    table: scope.table().to_string(),
+                    reason: storage_fault(&e).unwrap_or_default(),
+                });
+            }
+            Err(err @ Error::Storage { .. }) => return Err(err),
             Err(err) => CheckResult {
                 name,
                 passed: false,
@@ -52,11 +63,11 @@ pub async fn run_checks(checks: &[Box<dyn Check>], scope: &CheckScope) -> Qualit
         };
         results.push(result);
     }
-    QualityReport {
+    Ok(QualityReport {
         table: scope.table().to_string(),
-        partition: scope.partition().map(|d| d.format("%Y-%m-%d").to_string()),
+        partition: scope.partition().map(ToString::to_string),
         results,
-    }
+    })
 }
 
 fn unique_name(base: &str, existing: &[CheckResult]) -> String {

@@ -3,14 +3,16 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
+use phlo_core::partition::{PartitionKey, sql_literal};
 
 use crate::{Error, Result};
 
 /// Which rows of the table a check covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeWindow {
-    /// One partition: `partition_column = DATE 'YYYY-MM-DD'`.
-    Partition(NaiveDate),
+    /// One partition: `partition_column = <the key's value>` (`DATE '2025-01-15'` for a
+    /// day or a month, the window's start instant for an hour, the text for a static key).
+    Partition(PartitionKey),
     /// The `days` days ending with `until` (inclusive).
     Rolling {
         /// Number of days.
@@ -91,14 +93,14 @@ impl CheckScope {
     }
 
     /// The window.
-    pub fn window(&self) -> ScopeWindow {
-        self.window
+    pub fn window(&self) -> &ScopeWindow {
+        &self.window
     }
 
     /// The partition, when the scope is one partition.
-    pub fn partition(&self) -> Option<NaiveDate> {
-        match self.window {
-            ScopeWindow::Partition(d) => Some(d),
+    pub fn partition(&self) -> Option<&PartitionKey> {
+        match &self.window {
+            ScopeWindow::Partition(k) => Some(k),
             _ => None,
         }
     }
@@ -121,10 +123,10 @@ impl CheckScope {
     /// The scope as a SQL predicate over the table (`TRUE` for the full table).
     pub fn where_sql(&self) -> String {
         let col = quote_ident(&self.partition_column);
-        match self.window {
-            ScopeWindow::Partition(d) => format!("{col} = DATE '{}'", d.format("%Y-%m-%d")),
+        match &self.window {
+            ScopeWindow::Partition(k) => format!("{col} = {}", sql_literal(&k.column_value())),
             ScopeWindow::Rolling { days, until } => {
-                let from = until - Duration::days(i64::from(days.max(1)) - 1);
+                let from = *until - Duration::days(i64::from((*days).max(1)) - 1);
                 format!(
                     "{col} BETWEEN DATE '{}' AND DATE '{}'",
                     from.format("%Y-%m-%d"),

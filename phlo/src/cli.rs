@@ -7,17 +7,20 @@
 //! ```
 //!
 //! ```text
-//! app [--warehouse DIR] [--json] list
-//! app materialize ASSET [--partition YYYY-MM-DD]
-//! app backfill ASSET --from YYYY-MM-DD --to YYYY-MM-DD
-//! app check TABLE [--partition YYYY-MM-DD]
+//! app [--warehouse DIR] [--json] [-v|-q] list
+//! app materialize ASSET [--partition KEY] [--explain]
+//! app backfill ASSET --from KEY --to KEY [--explain]
+//! app check TABLE [--partition KEY]
 //! app sql "SELECT …"
 //! app runs [--asset NAME] [--limit N]
 //! ```
 //!
-//! The warehouse defaults to `$PHLO_WAREHOUSE`, then `./warehouse`. Human output is aligned
-//! tables; `--json` prints JSON. The exit code is 0 on success, 1 when a run failed, 2 on
-//! a usage or configuration error.
+//! Keys are in the asset's partition form (`2025-01-15`, `2025-01-15T07`, `2025-01`, a
+//! static key). The warehouse defaults to `$PHLO_WAREHOUSE`, then `./warehouse`. Human
+//! output is aligned tables; `--json` prints JSON. The exit code is 0 on success, 1 when a
+//! run or a blocking check failed, 2 on a usage or configuration error
+//! ([`crate::Error::class`] decides). Logs (`tracing`) go to stderr: warnings by default,
+//! `-v` info, `-vv` debug, `-q` errors only; `RUST_LOG` overrides.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -27,9 +30,7 @@ use arrow::util::pretty::pretty_format_batches;
 use clap::{Parser, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::report::{RunReport, RunStatus};
-use crate::runtime::Unpartitioned;
-use crate::{Error, Result, Runtime};
+use crate::{Error, ErrorClass, PartitionSelection, Result, RunReport, RunStatus, Runtime};
 
 #[derive(Debug, Parser)]
 #[command(about = "phlo: partitioned, validated ingestion into Delta Lake tables")]
@@ -45,6 +46,12 @@ struct Cli {
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,26 +64,33 @@ enum Command {
     Materialize {
         /// Asset name.
         asset: String,
-        /// Partition key (YYYY-MM-DD); omit for unpartitioned assets.
+        /// Partition key (YYYY-MM-DD, YYYY-MM-DDTHH, YYYY-MM or a static key, as the
+        /// asset is partitioned); omit for unpartitioned assets.
         #[arg(long)]
         partition: Option<String>,
+        /// Print the plan and exit without running it.
+        #[arg(long)]
+        explain: bool,
     },
-    /// Materialize every day of a range, in order.
+    /// Materialize every partition of a range, in order.
     Backfill {
         /// Asset name.
         asset: String,
-        /// First day (YYYY-MM-DD).
+        /// First partition key.
         #[arg(long)]
         from: String,
-        /// Last day (YYYY-MM-DD), inclusive.
+        /// Last partition key, inclusive.
         #[arg(long)]
         to: String,
+        /// Print the plan and exit without running it.
+        #[arg(long)]
+        explain: bool,
     },
     /// Run the quality checks registered for a table (exit code 1 when a blocking check fails).
     Check {
         /// Table, `ns.name`.
         table: String,
-        /// Partition key (YYYY-MM-DD); without it, each asset's rolling window.
+        /// Partition key; without it, each asset's rolling window.
         #[arg(long)]
         partition: Option<String>,
     },
@@ -116,6 +130,7 @@ where
             return ExitCode::from(code);
         }
     };
+    install_logging(cli.verbose, cli.quiet);
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -129,21 +144,59 @@ where
     match tokio.block_on(execute(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
-            ExitCode::from(match e {
-                Error::Asset { .. }
-                | Error::Timeout { .. }
-                | Error::Panicked { .. }
-                | Error::Ingest(_) => 1,
-                _ => 2,
-            })
+            eprintln!("{}", error_lines(&e));
+            exit_code(&e)
         }
     }
+}
+
+/// The exit code of a failure: the one mapping from [`Error::class`].
+pub fn exit_code(e: &Error) -> ExitCode {
+    ExitCode::from(match e.class() {
+        ErrorClass::RunFailed => 1,
+        ErrorClass::Usage => 2,
+    })
+}
+
+/// `error: …`, then each cause the message does not already say, one line each.
+pub fn error_lines(e: &Error) -> String {
+    let mut out = format!("error: {}", e.to_string().replace('\n', " "));
+    let mut said = out.clone();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string().replace('\n', " ");
+        if !said.contains(&text) {
+            out.push_str(&format!("\n  caused by: {text}"));
+            said.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// A `tracing` subscriber on stderr: `RUST_LOG` when set, else by `-v`/`-q`. A subscriber
+/// the program installed itself is kept.
+fn install_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    // phlo's own events at the chosen level; other crates' only when they are errors, and
+    // deltalake's not at all (it logs expected conflicts and absent tables as errors).
+    let default = format!(
+        "error,deltalake_core=off,phlo={level},phlo_runtime={level},phlo_ingest={level},\
+         phlo_core={level},phlo_quality={level}"
+    );
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 async fn execute(cli: Cli) -> Result<ExitCode> {
@@ -161,7 +214,7 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                     "strategy",
                     "dedup",
                     "key",
-                    "partitioned",
+                    "partitions",
                     "schema",
                 ]);
                 for a in assets {
@@ -172,7 +225,7 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                         format!("{:?}", a.merge_strategy).to_lowercase(),
                         format!("{:?}", a.dedup).to_lowercase(),
                         a.unique_key.join(","),
-                        a.partitioned.to_string(),
+                        a.partitions,
                         a.schema,
                     ]);
                 }
@@ -180,32 +233,51 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Materialize { asset, partition } => {
-            let runs_before = if cli.json { rt.runs().await?.len() } else { 0 };
-            let result = match partition {
-                Some(p) => rt.materialize(&asset, p).await,
-                None => rt.materialize(&asset, Unpartitioned).await,
+        Command::Materialize {
+            asset,
+            partition,
+            explain,
+        } => {
+            let selection = match partition {
+                Some(p) => PartitionSelection::Key(p),
+                None => PartitionSelection::Unpartitioned,
             };
-            match result {
-                Ok(report) => {
+            let plan = rt.plan(&asset, &selection).await?;
+            if explain {
+                print_plan(&plan, cli.json)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut outcomes = rt.run_plan(&plan).await;
+            match outcomes.pop() {
+                Some(Ok(report)) => {
                     print_reports(std::slice::from_ref(&report), cli.json)?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => {
-                    // With --json, the failed run's report (when a run was recorded) goes to stdout.
-                    let recorded = if cli.json {
-                        rt.runs().await?.split_off(runs_before)
-                    } else {
-                        Vec::new()
-                    };
-                    if !recorded.is_empty() {
-                        print_reports(&recorded, true)?;
+                Some(Err(failure)) => {
+                    // With --json, the failed run's report goes to stdout, the error to stderr.
+                    if cli.json {
+                        print_reports(std::slice::from_ref(&failure.report), true)?;
                     }
-                    Err(e)
+                    Err(failure.error)
                 }
+                None => Err(Error::InvalidArgument {
+                    message: "the plan has no step".into(),
+                }),
             }
         }
-        Command::Backfill { asset, from, to } => {
+        Command::Backfill {
+            asset,
+            from,
+            to,
+            explain,
+        } => {
+            if explain {
+                let plan = rt
+                    .plan(&asset, &PartitionSelection::Range { from, to })
+                    .await?;
+                print_plan(&plan, cli.json)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let report = rt.backfill(&asset, &from, &to).await?;
             print_reports(&report.runs, cli.json)?;
             if report.all_succeeded() {
@@ -289,6 +361,15 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn print_plan(plan: &crate::RunPlan, json: bool) -> Result<()> {
+    if json {
+        out(&serde_json::to_string_pretty(&plan.to_json())?);
+    } else {
+        out(plan.explain().trim_end());
+    }
+    Ok(())
 }
 
 /// Prints a line to stdout; a closed pipe (`app runs | head`) ends output quietly.

@@ -45,20 +45,44 @@
 //! ```
 
 pub mod cli;
-mod error;
-mod fetch;
 pub mod io;
-pub mod quality;
-pub mod registry;
-mod report;
-mod runtime;
 
-pub use error::{BoxError, Error, Result, SchemaConflict};
-pub use fetch::{FetchFuture, FetchOutput};
+pub use phlo_runtime::fetch::{FetchFuture, FetchOutput};
+pub use phlo_runtime::{BoxError, Error, ErrorClass, Result, SchemaConflict};
+
+/// Data-quality checks: `#[quality]` assets, the built-in checks and their results.
+///
+/// ```no_run
+/// use phlo::prelude::*;
+/// use phlo::quality::{CountCheck, NullCheck, RangeCheck};
+///
+/// #[quality(table = "bronze.events", checks = [
+///     NullCheck::new(["id", "ts"]),
+///     RangeCheck::new("value").min(0.0).max(100.0).allow_threshold(0.01),
+///     CountCheck::new().min_rows(1),
+/// ])]
+/// fn events_quality() {}
+/// # fn main() {}
+/// ```
+pub mod quality {
+    pub use phlo_runtime::quality::*;
+}
+
+/// The registry of assets: descriptors, validation, the graph's nodes.
+pub mod registry {
+    pub use phlo_runtime::registry::*;
+}
+
+/// The plan: what a run will do, decided before anything runs.
+pub mod plan {
+    pub use phlo_runtime::plan::*;
+}
 pub use phlo_core::clock::{
     Clock, FixedClock, RunIdGenerator, SequentialRunIds, SystemClock, UuidRunIds,
 };
-pub use phlo_core::partition::{PartitionContext, PartitionKey};
+pub use phlo_core::partition::{
+    PartitionContext, PartitionKey, PartitionScope, PartitionsDef, TimeWindow,
+};
 pub use phlo_core::schema::{IntoBatches, Schema};
 pub use phlo_core::spec::{Dedup, MergeStrategy};
 pub use phlo_ingest::{CheckFailures, FailureSample, ValidationReport};
@@ -104,9 +128,13 @@ pub fn validate<T: Schema>(
     )?)
 }
 pub use phlo_macros::{Schema, dbt_schema, ingestion, quality};
-pub use registry::{AssetInfo, QualityDescriptor, QualitySpec, Registry};
-pub use report::{BackfillReport, RunReport, RunStatus, StepTimings};
-pub use runtime::{PartitionArg, QualityRun, Runtime, RuntimeBuilder, Unpartitioned};
+pub use phlo_runtime::exec::Session;
+pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
+pub use phlo_runtime::{
+    AssetKind, AssetNode, BackfillReport, PartitionArg, PartitionSelection, PlanStep, QualityRun,
+    Registry, RunFailure, RunPlan, RunReport, RunStatus, Runtime, RuntimeBuilder, StepTimings,
+    Unpartitioned,
+};
 
 /// Arrow, at the version phlo uses: match it in your crate through this re-export.
 pub use arrow;
@@ -120,13 +148,14 @@ pub mod crates {
     pub use phlo_core as core;
     pub use phlo_ingest as ingest;
     pub use phlo_quality as quality;
+    pub use phlo_runtime as runtime;
 }
 
 /// Everything an asset module needs.
 pub mod prelude {
     pub use crate::arrow::record_batch::RecordBatch;
     pub use crate::chrono::{DateTime, NaiveDate, Utc};
-    pub use crate::quality::{CheckOutcome, CheckScope};
+    pub use crate::quality::{CheckOutcome, CheckResult, CheckScope, QualityReport};
     pub use crate::{
         PartitionContext, PartitionKey, RunReport, RunStatus, Runtime, Schema, Unpartitioned,
         ingestion, quality,
@@ -136,16 +165,18 @@ pub mod prelude {
 /// Items used by code that phlo's macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::fetch::{FetchFn, FetchFuture, fetch_async, fetch_sync};
-    pub use crate::quality::{boxed_check, check_async, check_sync};
-    pub use crate::registry::IngestionDescriptor;
-    pub use crate::registry::{QualityDescriptor, QualitySpec};
     pub use inventory;
     pub use phlo_core::schema::{
         ArrowField, ColumnCheckFn, Constraint, FieldDef, FieldType, Lit, SchemaDef, SchemaPolicy,
         batch_from_columns, column, has_field,
     };
-    pub use phlo_core::spec::{Dedup, IngestionSpec, Location, MergeStrategy};
+    pub use phlo_core::spec::{
+        Cadence, Dedup, IngestionSpec, Location, MergeStrategy, PartitionsSpec,
+    };
+    pub use phlo_runtime::fetch::{FetchFn, FetchFuture, fetch_async, fetch_sync};
+    pub use phlo_runtime::quality::{boxed_check, check_async, check_sync};
+    pub use phlo_runtime::registry::IngestionDescriptor;
+    pub use phlo_runtime::registry::{QualityDescriptor, QualitySpec};
 }
 
 /// The user guide (`docs/guide.md`); its code blocks are compiled as doc tests.

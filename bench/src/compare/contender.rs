@@ -280,7 +280,7 @@ async fn checks(args: &Args) -> Result<Value, BoxError> {
         now,
         vec!["id".into()],
     );
-    let report = run_checks(&checks, &scope).await;
+    let report = run_checks(&checks, &scope).await?;
     let seconds = t.elapsed().as_secs_f64();
     let mut passed = BTreeMap::new();
     let mut rows = 0;

@@ -3,57 +3,57 @@
 //! [`TableStore`] is what an object-store or Iceberg backend would implement.
 //! [`DeltaStore`] is the embedded default: Delta tables in a local directory,
 //! `<warehouse>/<ns>/<name>/`.
+//!
+//! Storage knows **layouts, not meanings**: a write carries a [`TableLayout`] (partition
+//! columns, columns to encode without dictionary or statistics) and scopes are a column
+//! and a value ([`PartitionScope`]); nothing here names a `_phlo_*` column.
 
 mod delta;
-mod rewrite;
 
 use std::sync::Arc;
 
-use arrow::datatypes::Date32Type;
 use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use datafusion::catalog::TableProvider;
-use datafusion::common::ScalarValue;
-use datafusion::prelude::{Expr, col, lit};
 
 pub use delta::DeltaStore;
 
 use crate::Result;
-use crate::metadata::PARTITION_DATE;
 use crate::names::TableName;
-
-/// A `Date32` literal for DataFusion expressions.
-pub fn date_literal(date: NaiveDate) -> Expr {
-    lit(ScalarValue::Date32(Some(Date32Type::from_naive_date(date))))
-}
-
-/// The predicate selecting the rows of `scope`.
-pub fn scope_predicate(scope: PartitionScope) -> Expr {
-    match scope {
-        PartitionScope::Date(d) => col(PARTITION_DATE).eq(date_literal(d)),
-        PartitionScope::Unpartitioned => col(PARTITION_DATE).is_null(),
-    }
-}
-
-/// Which rows of a table one partition covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartitionScope {
-    /// Rows whose `_phlo_partition_date` is this date.
-    Date(NaiveDate),
-    /// Rows whose `_phlo_partition_date` is null (unpartitioned assets).
-    Unpartitioned,
-}
+pub use crate::partition::PartitionScope;
 
 /// The identity a commit carries (Delta application transaction + commit info).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommitTag {
-    /// Application id: one per asset and partition.
+    /// Application id: one per asset and partition. Empty for blind appends that carry
+    /// no application transaction (phlo's own run and check logs, which many runs append
+    /// to at once).
     pub app_id: String,
     /// The transaction version: increases by one per commit of `app_id`.
     pub txn_version: i64,
     /// Free-form commit metadata (asset, partition, run id).
     pub metadata: Vec<(String, serde_json::Value)>,
+}
+
+/// How a table's files are laid out and encoded, told to the store by the layer that
+/// knows what the columns mean.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableLayout {
+    /// Columns the table is physically partitioned by (used when a write creates it).
+    pub partition_columns: Vec<String>,
+    /// Columns whose values are (nearly) all distinct, such as a unique key: no
+    /// dictionary (building one is wasted work before the writer falls back to plain).
+    pub distinct_columns: Vec<String>,
+    /// Columns of incompressible random values, such as a hash: no dictionary, no
+    /// compression and no statistics (min/max of hashes prune nothing).
+    pub opaque_columns: Vec<String>,
+}
+
+impl TableLayout {
+    /// An unpartitioned layout with default encodings.
+    pub fn plain() -> Self {
+        TableLayout::default()
+    }
 }
 
 /// One write, applied in exactly one atomic commit.
@@ -71,11 +71,13 @@ pub enum WriteOp {
         source: RecordBatch,
         /// Key columns.
         keys: Vec<String>,
-        /// When known, the only partitions holding rows that match source keys:
-        /// target files elsewhere are not scanned.
-        target_partitions: Option<Vec<PartitionScope>>,
+        /// When known, the only physical partitions (values of the layout's first
+        /// partition column, as Delta stores them; `None` for a null value) holding rows
+        /// that match source keys: target files elsewhere are not scanned.
+        target_partitions: Option<Vec<Option<String>>>,
     },
-    /// Delete the scope's rows and insert `batches`.
+    /// Delete the scope's rows and insert `batches` ([`PartitionScope::Whole`]: replace
+    /// the whole table).
     ReplacePartition {
         /// Rows to insert.
         batches: Vec<RecordBatch>,
@@ -100,8 +102,8 @@ pub enum ReadVersion {
 pub struct Write {
     /// What to write.
     pub op: WriteOp,
-    /// Partition columns used when the write creates the table.
-    pub partition_columns: Vec<String>,
+    /// The table's layout and encodings.
+    pub layout: TableLayout,
     /// Whether new columns may be added to the table's schema in this commit.
     pub allow_new_columns: bool,
     /// Identity of the commit.
@@ -126,6 +128,9 @@ pub struct CommitOutcome {
 }
 
 /// A warehouse of tables.
+///
+/// Implementations keep opened tables and bring them up to date incrementally: a long
+/// process (a backfill, a scheduler) must not replay a table's whole log per call.
 #[async_trait]
 pub trait TableStore: Send + Sync + std::fmt::Debug {
     /// A human-readable location of the warehouse.

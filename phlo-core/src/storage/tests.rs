@@ -4,7 +4,9 @@ use arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 
 use super::*;
+use crate::metadata::PARTITION_DATE;
 use crate::names::TableName;
+use crate::partition::{PartitionKey, PartitionsDef};
 
 fn batch(ids: &[i64], day: i32) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
@@ -21,7 +23,10 @@ fn batch(ids: &[i64], day: i32) -> RecordBatch {
 fn write(op: WriteOp, txn_version: i64) -> Write {
     Write {
         op,
-        partition_columns: vec![PARTITION_DATE.to_string()],
+        layout: TableLayout {
+            partition_columns: vec![PARTITION_DATE.to_string()],
+            ..TableLayout::default()
+        },
         allow_new_columns: false,
         tag: CommitTag {
             app_id: "phlo:test:2025-01-15".into(),
@@ -64,9 +69,8 @@ async fn commits_carry_app_transactions_and_tables_are_listed() -> crate::Result
             write(
                 WriteOp::ReplacePartition {
                     batches: vec![batch(&[3], 20103)],
-                    scope: PartitionScope::Date(
-                        chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap_or_default(),
-                    ),
+                    scope: PartitionsDef::daily_utc()
+                        .scope(Some(&PartitionKey::parse("2025-01-15")?)),
                 },
                 2,
             ),
@@ -203,11 +207,9 @@ async fn planned_merges_rewrite_only_the_files_holding_a_matched_key() -> crate:
     }
     let before = active_files(&store, &t).await?;
     let day = |d: i32| {
-        PartitionScope::Date(
-            chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-                .and_then(|e| e.checked_add_days(chrono::Days::new(d as u64)))
-                .unwrap_or_default(),
-        )
+        chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+            .and_then(|e| e.checked_add_days(chrono::Days::new(d as u64)))
+            .map(|d| d.format("%Y-%m-%d").to_string())
     };
     // Key 2 moves from day a to day c with a new value; key 20 is new. Both partitions
     // are candidates, but only day a's file holds a matched key.

@@ -64,9 +64,9 @@ fn opts(table: &TableName, strict: bool) -> PrepareOptions<'_> {
         validate: true,
         strict,
         metadata: true,
-        partitioned: true,
         stamp: RunStamp {
-            partition: NaiveDate::from_ymd_opt(2025, 1, 15),
+            partitions: phlo_core::partition::PartitionsDef::daily_utc(),
+            partition: NaiveDate::from_ymd_opt(2025, 1, 15).map(Into::into),
             ingested_at: DateTime::from_timestamp(1_736_899_200, 0).unwrap_or_default(),
             run_id: "run-1".into(),
         },

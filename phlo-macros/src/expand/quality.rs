@@ -221,7 +221,7 @@ fn spec_fields(quality: &Quality) -> Vec<TokenStream> {
             options
                 .partition_column
                 .as_ref()
-                .map(ToTokens::to_token_stream),
+                .map(|column| quote!(::core::option::Option::Some(#column))),
         ),
         (
             "rolling_window_days",

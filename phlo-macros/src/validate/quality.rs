@@ -27,23 +27,17 @@ pub(crate) fn quality(cx: &Ctxt, quality: &Quality) {
     scopes(cx, quality);
 }
 
-/// `ns.name`: a quality asset checks an existing table, named in full.
+/// `name` (namespace `bronze`, as for `#[ingestion]`) or `ns.name`.
 fn table_name(cx: &Ctxt, lit: &LitStr) {
     let name = lit.value();
     match name.split_once('.') {
         Some((namespace, table)) if is_name_part(namespace) && is_name_part(table) => {}
-        None if is_name_part(&name) => {
-            let message = format!(
-                "`#[quality]` names its table in full, `namespace.name`: write `bronze.{name}`, \
-                 not `{name}`"
-            );
-            cx.error_spanned_by(lit, message);
-        }
+        None if is_name_part(&name) => {}
         _ => {
             let message = format!(
-                "invalid table name \"{name}\": write `namespace.name`, e.g. `bronze.events`, \
-                 each part made of lowercase letters, digits and `_`, not starting with a digit \
-                 (`[a-z_][a-z0-9_]*`)"
+                "invalid table name \"{name}\": write `name` or `namespace.name`, e.g. \
+                 `bronze.events`, each part made of lowercase letters, digits and `_`, not \
+                 starting with a digit (`[a-z_][a-z0-9_]*`)"
             );
             cx.error_spanned_by(lit, message);
         }

@@ -130,7 +130,7 @@ pub(crate) fn scope(ctx: SessionContext) -> CheckScope {
     CheckScope::new(
         ctx,
         "bronze.events",
-        ScopeWindow::Partition(day()),
+        ScopeWindow::Partition(day().into()),
         "_phlo_partition_date",
         now(),
         vec!["id".into()],
@@ -144,7 +144,9 @@ pub(crate) fn scope_with(rows: &[Row]) -> CheckScope {
 
 /// Runs `checks` through [`run_checks`].
 pub(crate) async fn run(checks: Vec<Box<dyn Check>>, scope: &CheckScope) -> QualityReport {
-    run_checks(&checks, scope).await
+    run_checks(&checks, scope)
+        .await
+        .unwrap_or_else(|e| panic!("storage fault: {e}"))
 }
 
 /// Runs one check through [`run_checks`] and returns its result.

@@ -137,7 +137,10 @@ fn every_set_key_reaches_the_spec() {
             fn q() {}
         ),
     );
-    assert!(actual.contains("partition_column : \"day\""), "{actual}");
+    assert!(
+        actual.contains("partition_column : :: core :: option :: Option :: Some (\"day\")"),
+        "{actual}"
+    );
 }
 
 #[test]

@@ -20,13 +20,9 @@ fn a_complete_quality_asset_is_valid() {
 }
 
 #[test]
-fn the_table_is_named_in_full() {
-    assert_eq!(
-        quality_errors(quote!(table = "events", checks = [CountCheck::new()])),
-        [
-            "`#[quality]` names its table in full, `namespace.name`: write `bronze.events`, not `events`"
-        ]
-    );
+fn the_table_is_a_valid_name_bare_or_in_full() {
+    // A bare name means `bronze.name`, as for `#[ingestion]`.
+    assert!(quality_errors(quote!(table = "events", checks = [CountCheck::new()])).is_empty());
     for invalid in [
         "Bronze.events",
         "bronze.",
@@ -38,9 +34,9 @@ fn the_table_is_named_in_full() {
         assert_eq!(
             quality_errors(quote!(table = #invalid, checks = [CountCheck::new()])),
             [format!(
-                "invalid table name \"{invalid}\": write `namespace.name`, e.g. `bronze.events`, \
-                 each part made of lowercase letters, digits and `_`, not starting with a digit \
-                 (`[a-z_][a-z0-9_]*`)"
+                "invalid table name \"{invalid}\": write `name` or `namespace.name`, e.g. \
+                 `bronze.events`, each part made of lowercase letters, digits and `_`, not \
+                 starting with a digit (`[a-z_][a-z0-9_]*`)"
             )],
         );
     }

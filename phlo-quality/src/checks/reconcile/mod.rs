@@ -54,7 +54,7 @@ impl Other {
         let schema = table_schema(scope.ctx(), name).await?;
         // A full-table scope has no predicate to share; otherwise the other table is scoped
         // the same way when it has the partition column.
-        let scoped = scope.window() != crate::ScopeWindow::Full
+        let scoped = *scope.window() != crate::ScopeWindow::Full
             && schema.field_with_name(scope.partition_column()).is_ok();
         Ok(Other {
             name: name.to_string(),

@@ -7,28 +7,35 @@ use arrow::record_batch::RecordBatch;
 use phlo_core::partition::PartitionContext;
 use phlo_core::schema::IntoBatches;
 
-use crate::{Error, Result};
+use crate::Error;
+use crate::error::BoxError;
+
+/// What an adapted ingestion function returns: its batches, or its own error, boxed.
+pub type FetchResult = std::result::Result<Vec<RecordBatch>, BoxError>;
 
 /// The future an adapted ingestion function returns.
-pub type FetchFuture = Pin<Box<dyn Future<Output = Result<Vec<RecordBatch>>> + Send + 'static>>;
+pub type FetchFuture = Pin<Box<dyn Future<Output = FetchResult> + Send + 'static>>;
 
 /// An adapted ingestion function.
 pub type FetchFn = fn(PartitionContext) -> FetchFuture;
 
 /// What an ingestion function may return: `Result<T, E>` where `T` is one batch, several,
-/// or typed rows, and `E` converts into [`Error`].
+/// or typed rows, and `E` is any error (`phlo::Error`, `std::io::Error`, an error type of
+/// the user's own, …): it is kept as the function's error, boxed, in [`Error::Asset`].
 #[diagnostic::on_unimplemented(
     message = "an ingestion function cannot return `{Self}`",
     note = "return `phlo::Result<RecordBatch>`, `phlo::Result<Vec<RecordBatch>>` or `phlo::Result<Vec<T>>` where `T` derives `Schema`"
 )]
 pub trait FetchOutput {
     /// The batches, in arrival order.
-    fn into_fetch(self) -> Result<Vec<RecordBatch>>;
+    fn into_fetch(self) -> FetchResult;
 }
 
-impl<T: IntoBatches, E: Into<Error>> FetchOutput for std::result::Result<T, E> {
-    fn into_fetch(self) -> Result<Vec<RecordBatch>> {
-        Ok(self.map_err(Into::into)?.into_batches()?)
+impl<T: IntoBatches, E: Into<BoxError>> FetchOutput for std::result::Result<T, E> {
+    fn into_fetch(self) -> FetchResult {
+        self.map_err(Into::into)?
+            .into_batches()
+            .map_err(|e| Box::new(Error::from(e)) as BoxError)
     }
 }
 
@@ -52,16 +59,16 @@ where
     Box::pin(async move {
         match tokio::task::spawn_blocking(move || f(&ctx).into_fetch()).await {
             Ok(result) => result,
-            Err(join) => Err(Error::Panicked {
+            Err(join) => Err(Box::new(Error::Panicked {
                 asset,
                 message: panic_message(join),
-            }),
+            }) as BoxError),
         }
     })
 }
 
 /// The message of a panicked task.
-pub(crate) fn panic_message(join: tokio::task::JoinError) -> String {
+pub fn panic_message(join: tokio::task::JoinError) -> String {
     if !join.is_panic() {
         return "task was cancelled".into();
     }

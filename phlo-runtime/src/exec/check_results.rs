@@ -7,10 +7,10 @@ use arrow::array::{
     UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use chrono::NaiveDate;
 use phlo_core::names::TableName;
+use phlo_core::partition::PartitionKey;
 use phlo_core::schema::UTC;
-use phlo_core::storage::{CommitTag, ReadVersion, Write, WriteOp};
+use phlo_core::storage::{CommitTag, ReadVersion, TableLayout, Write, WriteOp};
 use phlo_quality::CheckResult;
 
 use super::Runtime;
@@ -46,7 +46,7 @@ pub type Recorded = (String, bool, CheckResult);
 pub async fn record(
     rt: &Runtime,
     table: &TableName,
-    partition: Option<NaiveDate>,
+    partition: Option<&PartitionKey>,
     run_id: Option<&str>,
     results: &[Recorded],
 ) -> Result<()> {
@@ -55,7 +55,7 @@ pub async fn record(
     }
     let n = results.len();
     let now = rt.clock.now().timestamp_micros();
-    let partition = partition.map(|d| d.format("%Y-%m-%d").to_string());
+    let partition = partition.map(ToString::to_string);
     let strings = |f: &dyn Fn(&Recorded) -> Option<String>| -> ArrayRef {
         Arc::new(results.iter().map(f).collect::<StringArray>())
     };
@@ -120,10 +120,10 @@ pub async fn record(
                 op: WriteOp::Append {
                     batches: vec![batch],
                 },
-                partition_columns: Vec::new(),
+                layout: TableLayout::plain(),
                 allow_new_columns: false,
                 tag: CommitTag {
-                    app_id: "phlo:check_results".into(),
+                    app_id: String::new(),
                     txn_version: 0,
                     metadata: vec![("phlo.table".into(), serde_json::json!(table.to_string()))],
                 },

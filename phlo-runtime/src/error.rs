@@ -1,4 +1,5 @@
-//! The error users see: `phlo::Error`. Each variant says who must act.
+//! The error users see: `phlo::Error`. Each variant says who must act, and
+//! [`Error::class`] sorts every variant into one of the outcomes the CLI reports.
 
 use std::time::Duration;
 
@@ -15,15 +16,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The user function of `asset` failed (after retries, when the failure was transient).
-    #[error("asset `{asset}` failed{}: {source}", if *.transient { " (transient, retries exhausted)" } else { "" })]
+    /// Its error is the function's own, boxed: any `std::error::Error` a function returns.
+    #[error("asset `{asset}` failed{}: {error}", if *.transient { " (transient, retries exhausted)" } else { "" })]
     Asset {
         /// The asset.
         asset: String,
         /// Whether the failure was transient (retried).
         transient: bool,
-        /// What the function returned.
-        #[source]
-        source: Box<Error>,
+        /// What the function returned (also reached through [`Error::user_error`]).
+        error: BoxError,
     },
     /// A failure the user function marks as worth retrying (see [`Error::transient`]).
     #[error("transient failure: {source}")]
@@ -61,6 +62,16 @@ pub enum Error {
         table: String,
         /// Every check result of the audit.
         report: Box<phlo_quality::QualityReport>,
+    },
+    /// A table could not be read (a missing or corrupt data file, a storage failure) while
+    /// checking it: a storage fault of the run, never a failed check. Whoever manages the
+    /// warehouse's files must act.
+    #[error("table `{table}` could not be read: {reason}")]
+    Unreadable {
+        /// The table.
+        table: String,
+        /// The storage layer's words, naming the file where it can.
+        reason: String,
     },
     /// The warehouse has no such table.
     #[error("the warehouse has no table `{table}`")]
@@ -142,6 +153,27 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
+/// What kind of outcome an error is (see [`Error::class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// A run or a blocking check failed: the CLI exits 1.
+    RunFailed,
+    /// The command, an argument or the configuration is wrong: the CLI exits 2.
+    Usage,
+}
+
+/// Whether a user function's boxed error is worth retrying: [`Error::transient`] (or a
+/// phlo error that is), and I/O errors of a network or interruption kind.
+pub fn is_transient_error(error: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    if let Some(e) = error.downcast_ref::<Error>() {
+        return e.is_transient();
+    }
+    if let Some(e) = error.downcast_ref::<std::io::Error>() {
+        return Error::Io(std::io::Error::new(e.kind(), "")).is_transient();
+    }
+    false
+}
+
 /// Two assets that write one table with different schemas.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaConflict {
@@ -194,7 +226,7 @@ impl Error {
     /// Marks `source` as transient: the runtime retries it with backoff.
     ///
     /// ```
-    /// let e = phlo::Error::transient(std::io::Error::other("503 from upstream"));
+    /// let e = phlo_runtime::Error::transient(std::io::Error::other("503 from upstream"));
     /// assert!(e.is_transient());
     /// ```
     pub fn transient(source: impl Into<BoxError>) -> Self {
@@ -207,6 +239,52 @@ impl Error {
     pub fn msg(message: impl Into<String>) -> Self {
         Error::Message {
             message: message.into(),
+        }
+    }
+
+    /// The user function's own error, for [`Error::Asset`].
+    pub fn user_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Error::Asset { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// Which outcome this error is: a failed run (the CLI exits 1) or a usage or
+    /// configuration error (exit 2). The one place that decides it.
+    pub fn class(&self) -> ErrorClass {
+        use phlo_core::Error as C;
+        match self {
+            Error::Asset { .. }
+            | Error::Transient { .. }
+            | Error::Message { .. }
+            | Error::Panicked { .. }
+            | Error::Timeout { .. }
+            | Error::QualityGate { .. }
+            | Error::Unreadable { .. }
+            | Error::Ingest(_)
+            | Error::Io(_)
+            | Error::Arrow(_)
+            | Error::DataFusion(_)
+            | Error::Parquet { .. }
+            | Error::Json(_) => ErrorClass::RunFailed,
+            Error::Core(
+                C::Storage { .. }
+                | C::Conflict { .. }
+                | C::DataFile { .. }
+                | C::Query { .. }
+                | C::Arrow(_)
+                | C::Io { .. }
+                | C::Internal { .. },
+            ) => ErrorClass::RunFailed,
+            Error::Core(_)
+            | Error::UnknownTable { .. }
+            | Error::UnknownAsset { .. }
+            | Error::DuplicateAsset { .. }
+            | Error::ConflictingSchemas(_)
+            | Error::InvalidAsset { .. }
+            | Error::InvalidArgument { .. }
+            | Error::Sql { .. } => ErrorClass::Usage,
         }
     }
 

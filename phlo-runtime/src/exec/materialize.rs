@@ -1,107 +1,101 @@
-//! One materialization, step by step (SEMANTICS §4).
+//! One step of a plan, materialized (SEMANTICS §4).
 
 use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
-use chrono::NaiveDate;
-use phlo_core::metadata::PARTITION_DATE;
+use chrono::{DateTime, Utc};
+use phlo_core::metadata::ROW_HASH;
 use phlo_core::names::TableName;
-use phlo_core::partition::{PartitionContext, PartitionKey};
-use phlo_core::storage::PartitionScope;
+use phlo_core::partition::PartitionContext;
+use phlo_core::storage::TableLayout;
 use phlo_ingest::metadata::RunStamp;
 use phlo_ingest::{PrepareOptions, Prepared, WriteRequest};
+use tracing::{Instrument, debug, info, info_span, warn};
 
-use super::{Runtime, Unpartitioned};
+use super::{PartitionArg, RunFailure, Runtime};
+use crate::error::{BoxError, is_transient_error};
+use crate::plan::{PartitionSelection, PlanStep};
 use crate::registry::Asset;
 use crate::report::{RunReport, RunStatus};
 use crate::{Error, Result};
 
-/// A partition argument: a `YYYY-MM-DD` string, a date, a key, or [`Unpartitioned`].
-pub trait PartitionArg {
-    /// The parsed partition (`None`: unpartitioned).
-    fn partition(&self) -> Result<Option<PartitionKey>>;
-}
-
-impl PartitionArg for &str {
-    fn partition(&self) -> Result<Option<PartitionKey>> {
-        Ok(Some(PartitionKey::parse(self)?))
-    }
-}
-
-impl PartitionArg for String {
-    fn partition(&self) -> Result<Option<PartitionKey>> {
-        self.as_str().partition()
-    }
-}
-
-impl PartitionArg for NaiveDate {
-    fn partition(&self) -> Result<Option<PartitionKey>> {
-        Ok(Some(PartitionKey::from(*self)))
-    }
-}
-
-impl PartitionArg for PartitionKey {
-    fn partition(&self) -> Result<Option<PartitionKey>> {
-        Ok(Some(*self))
-    }
-}
-
-impl PartitionArg for Unpartitioned {
-    fn partition(&self) -> Result<Option<PartitionKey>> {
-        Ok(None)
-    }
-}
-
-impl PartitionArg for Option<PartitionKey> {
-    fn partition(&self) -> Result<Option<PartitionKey>> {
-        Ok(*self)
-    }
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// What one run knows while it runs, apart from the report it fills.
+#[derive(Debug, Clone)]
+pub(crate) struct RunContext {
+    /// The run's id.
+    pub run_id: String,
+    /// The run's instant (injected clock).
+    pub started_at: DateTime<Utc>,
+    /// When the run must be over (`max_runtime_seconds`).
+    pub deadline: tokio::time::Instant,
+    /// The bound itself, for the timeout error.
+    pub limit: Duration,
 }
 
 impl Runtime {
     /// Materializes one partition of `asset`: fetch, coerce, validate, deduplicate, and
     /// write in one atomic commit; the run is recorded in `_phlo.runs` whatever happens.
     ///
-    /// On failure the table is at its previous version and the error says why.
+    /// The partition is parsed against the asset's partitions definition before anything
+    /// runs. On failure the table is at its previous version and the error says why;
+    /// [`Runtime::run_plan`] returns the failed run's report with it.
     pub async fn materialize(
         &self,
         asset: &str,
         partition: impl PartitionArg,
     ) -> Result<RunReport> {
-        let asset = self.registry.get(asset)?.clone();
-        let partition = partition.partition()?;
-        match (asset.descriptor.spec.partitioned, partition) {
-            (true, None) => {
-                return Err(phlo_core::Error::PartitionMismatch {
-                    asset: asset.descriptor.name.to_string(),
-                    reason: "is partitioned by day: pass a partition key YYYY-MM-DD",
-                }
-                .into());
-            }
-            (false, Some(_)) => {
-                return Err(phlo_core::Error::PartitionMismatch {
-                    asset: asset.descriptor.name.to_string(),
-                    reason: "is not partitioned: materialize it without a partition",
-                }
-                .into());
-            }
-            _ => {}
-        }
+        let selection = match partition.partition_text() {
+            Some(key) => PartitionSelection::Key(key),
+            None => PartitionSelection::Unpartitioned,
+        };
+        let plan = self.plan(asset, &selection).await?;
+        let step = plan
+            .steps
+            .first()
+            .ok_or_else(|| phlo_core::Error::internal("a one-key plan has no step"))?;
+        self.run_step(step).await.map_err(|f| f.error)
+    }
+
+    /// Runs one planned step and records it.
+    pub(crate) async fn run_step(
+        &self,
+        step: &PlanStep,
+    ) -> std::result::Result<RunReport, RunFailure> {
         let run_id = self.run_ids.next_id();
         let started_at = self.clock.now();
         let mut report = RunReport::new(
-            asset.descriptor.name,
-            &asset.table.to_string(),
-            partition.map(|p| p.to_string()),
+            step.asset,
+            &step.table.to_string(),
+            step.partition.as_ref().map(ToString::to_string),
             &run_id,
             started_at,
         );
+        report.table_version_before = step.expected_version;
+        report.table_version_after = step.expected_version;
+        let span = info_span!(
+            "run",
+            asset = step.asset,
+            partition = report.partition.as_deref().unwrap_or("-"),
+            run_id = %run_id
+        );
         let t0 = Instant::now();
-        let outcome = self.run(&asset, partition, &mut report).await;
+        let outcome = async {
+            let asset = self.registry.get(step.asset)?.clone();
+            let limit = Duration::from_secs_f64(asset.descriptor.spec.max_runtime_seconds);
+            let ctx = RunContext {
+                run_id: run_id.clone(),
+                started_at,
+                deadline: tokio::time::Instant::now() + limit,
+                limit,
+            };
+            self.execute(&asset, step, &ctx, &mut report).await
+        }
+        .instrument(span.clone())
+        .await;
         if let Err(e) = &outcome {
             report.status = RunStatus::Failed;
             report.error = Some(e.to_string());
@@ -109,49 +103,72 @@ impl Runtime {
         }
         report.timings.total_ms = ms(t0.elapsed());
         let t = Instant::now();
-        let recorded = super::runs::record_run(self, &report).await;
+        let recorded = super::runs::record_run(self, &report)
+            .instrument(span.clone())
+            .await;
         report.timings.record_ms = ms(t.elapsed());
-        outcome?;
-        recorded?;
-        Ok(report)
+        span.in_scope(|| match &outcome {
+            Ok(()) => info!(
+                status = %report.status,
+                rows_in = report.rows_in,
+                inserted = report.rows_inserted,
+                updated = report.rows_updated,
+                unchanged = report.rows_unchanged,
+                version = ?report.table_version_after,
+                total_ms = report.timings.total_ms,
+                "run finished"
+            ),
+            Err(e) => warn!(error = %e, total_ms = report.timings.total_ms, "run failed"),
+        });
+        match (outcome, recorded) {
+            (Err(error), _) | (Ok(()), Err(error)) => Err(RunFailure {
+                report: Box::new(report),
+                error,
+            }),
+            (Ok(()), Ok(())) => Ok(report),
+        }
     }
 
-    async fn run(
+    async fn execute(
         &self,
         asset: &Asset,
-        partition: Option<PartitionKey>,
+        step: &PlanStep,
+        ctx: &RunContext,
         report: &mut RunReport,
     ) -> Result<()> {
         let spec = &asset.descriptor.spec;
         let table = &asset.table;
-        report.table_version_before = self.store.version(table).await?;
-        report.table_version_after = report.table_version_before;
-        let limit = Duration::from_secs_f64(spec.max_runtime_seconds);
-        let deadline = tokio::time::Instant::now() + limit;
         let timeout = || Error::Timeout {
             asset: asset.descriptor.name.to_string(),
-            limit,
+            limit: ctx.limit,
         };
 
         // 1. Fetch (retries inside), bounded by the deadline.
         let t = Instant::now();
-        let batches = tokio::time::timeout_at(deadline, self.fetch(asset, partition, report))
+        let batches = tokio::time::timeout_at(ctx.deadline, self.fetch(asset, step, ctx, report))
+            .instrument(info_span!("fetch"))
             .await
             .map_err(|_| timeout())??;
         report.timings.fetch_ms = ms(t.elapsed());
+        debug!(
+            batches = batches.len(),
+            ms = report.timings.fetch_ms,
+            "fetched"
+        );
 
         // 2–5. Prepare, still bounded by the deadline (it runs on the blocking pool).
         let stamp = RunStamp {
-            partition: partition.map(PartitionKey::date),
-            ingested_at: report.started_at,
-            run_id: report.run_id.clone(),
+            partitions: asset.partitions.clone(),
+            partition: step.partition.clone(),
+            ingested_at: ctx.started_at,
+            run_id: ctx.run_id.clone(),
         };
         let prepared = {
             let descriptor = asset.descriptor;
             let table = table.clone();
             let job =
                 tokio::task::spawn_blocking(move || prepare(&descriptor, &table, stamp, batches));
-            match tokio::time::timeout_at(deadline, job).await {
+            match tokio::time::timeout_at(ctx.deadline, job).await {
                 Err(_) => return Err(timeout()),
                 Ok(Err(join)) => {
                     return Err(phlo_core::Error::internal(format!(
@@ -163,7 +180,7 @@ impl Runtime {
                 Ok(Ok(prepared)) => prepared?,
             }
         };
-        if tokio::time::Instant::now() >= deadline {
+        if tokio::time::Instant::now() >= ctx.deadline {
             return Err(timeout());
         }
         report.rows_in = prepared.rows_in;
@@ -175,22 +192,16 @@ impl Runtime {
         report.timings.coerce_ms = ms(prepared.timings.coerce);
         report.timings.validate_ms = ms(prepared.timings.validate);
         report.timings.dedup_ms = ms(prepared.timings.dedup);
+        debug!(
+            rows_in = prepared.rows_in,
+            rows_invalid = prepared.rows_invalid,
+            duplicates_dropped = prepared.duplicates_dropped,
+            rows_out = prepared.load.num_rows(),
+            "prepared"
+        );
 
         // 6. Write: one commit on the table (none when nothing changes).
         let t = Instant::now();
-        let scope = partition.map_or(PartitionScope::Unpartitioned, |p| {
-            PartitionScope::Date(p.date())
-        });
-        let partition_columns: Vec<String> = if spec.partitioned {
-            vec![PARTITION_DATE.to_string()]
-        } else {
-            Vec::new()
-        };
-        let app_id = format!(
-            "phlo:{}:{}",
-            asset.descriptor.name,
-            partition.map_or_else(|| "unpartitioned".to_string(), |p| p.to_string())
-        );
         let metadata = vec![
             (
                 "phlo.asset".to_string(),
@@ -210,9 +221,10 @@ impl Runtime {
                     &prepared.load,
                     spec.merge_strategy,
                     spec.unique_key,
-                    scope,
+                    step,
                     &report.run_id,
                 )
+                .instrument(info_span!("audit"))
                 .await?;
             if let Some((quality, blocked)) = audit {
                 report.checks = quality.results.clone();
@@ -223,7 +235,7 @@ impl Runtime {
                     });
                 }
             }
-            if tokio::time::Instant::now() >= deadline {
+            if tokio::time::Instant::now() >= ctx.deadline {
                 return Err(timeout());
             }
         }
@@ -237,33 +249,33 @@ impl Runtime {
                     load: prepared.load.clone(),
                     strategy: spec.merge_strategy,
                     key: spec.unique_key,
-                    scope,
-                    partition_columns: partition_columns.clone(),
+                    scope: step.scope.clone(),
+                    layout: step.layout.clone(),
                     allow_new_columns: !prepared.added_columns.is_empty(),
-                    app_id: app_id.clone(),
+                    app_id: step.app_id.clone(),
                     metadata: metadata.clone(),
                 },
             )
+            .instrument(info_span!("write", table = %table))
             .await?;
             report.rows_inserted = summary.rows_inserted;
             report.rows_updated = summary.rows_updated;
             report.rows_unchanged = summary.rows_unchanged;
             report.rows_deleted = summary.rows_deleted;
+            report.table_version_before = summary.version_before;
             report.table_version_after = summary.version_after;
             report.status = RunStatus::Success;
+            info!(
+                table = %table,
+                version_before = ?summary.version_before,
+                version_after = ?summary.version_after,
+                "committed"
+            );
         }
 
         // Invalid rows of this partition, replacing the previous run's (idempotent).
-        self.write_quarantine(
-            table,
-            &prepared,
-            scope,
-            partition_columns,
-            app_id,
-            metadata,
-            report,
-        )
-        .await?;
+        self.write_quarantine(table, &prepared, step, metadata, report)
+            .await?;
         report.timings.write_ms = ms(t.elapsed());
         Ok(())
     }
@@ -272,7 +284,8 @@ impl Runtime {
     async fn fetch(
         &self,
         asset: &Asset,
-        partition: Option<PartitionKey>,
+        step: &PlanStep,
+        ctx: &RunContext,
         report: &mut RunReport,
     ) -> Result<Vec<RecordBatch>> {
         let spec = &asset.descriptor.spec;
@@ -281,48 +294,53 @@ impl Runtime {
         loop {
             attempt += 1;
             report.attempts = attempt;
-            let ctx = PartitionContext::new(
+            let pctx = PartitionContext::new(
                 name,
-                partition,
-                report.run_id.clone(),
+                step.partition.clone(),
+                ctx.run_id.clone(),
                 attempt,
-                report.started_at,
+                ctx.started_at,
             );
-            let call = tokio::spawn((asset.descriptor.fetch)(ctx));
-            let result = match call.await {
+            let call = tokio::spawn((asset.descriptor.fetch)(pctx));
+            let result: std::result::Result<Vec<RecordBatch>, BoxError> = match call.await {
                 Ok(r) => r,
-                Err(join) => Err(Error::Panicked {
+                Err(join) => Err(Box::new(Error::Panicked {
                     asset: name.to_string(),
                     message: crate::fetch::panic_message(join),
-                }),
+                })),
             };
-            match result {
+            let error = match result {
                 Ok(batches) => return Ok(batches),
-                Err(e) if e.is_transient() && attempt <= spec.max_retries => {
-                    let delay =
-                        super::retry::backoff(spec.retry_delay_seconds, attempt, &report.run_id);
-                    self.clock.sleep(delay).await;
-                }
-                Err(e @ Error::Panicked { .. }) => return Err(e),
-                Err(e) => {
-                    return Err(Error::Asset {
-                        asset: name.to_string(),
-                        transient: e.is_transient(),
-                        source: Box::new(e),
-                    });
-                }
+                Err(e) => e,
+            };
+            let transient = is_transient_error(error.as_ref());
+            if transient && attempt <= spec.max_retries {
+                let delay = super::retry::backoff(spec.retry_delay_seconds, attempt, &ctx.run_id);
+                warn!(attempt, delay_ms = ms(delay), error = %error, "transient failure, retrying");
+                self.clock.sleep(delay).await;
+                continue;
             }
+            return Err(match error.downcast::<Error>() {
+                Ok(e) if matches!(*e, Error::Panicked { .. }) => *e,
+                Ok(e) => Error::Asset {
+                    asset: name.to_string(),
+                    transient,
+                    error: e,
+                },
+                Err(e) => Error::Asset {
+                    asset: name.to_string(),
+                    transient,
+                    error: e,
+                },
+            });
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn write_quarantine(
         &self,
         table: &TableName,
         prepared: &Prepared,
-        scope: PartitionScope,
-        partition_columns: Vec<String>,
-        app_id: String,
+        step: &PlanStep,
         metadata: Vec<(String, serde_json::Value)>,
         report: &mut RunReport,
     ) -> Result<()> {
@@ -342,6 +360,11 @@ impl Runtime {
             None => return Ok(()),
         };
         report.rows_quarantined = rows.num_rows() as u64;
+        let layout = TableLayout {
+            partition_columns: step.layout.partition_columns.clone(),
+            distinct_columns: Vec::new(),
+            opaque_columns: vec![ROW_HASH.to_string()],
+        };
         phlo_ingest::write(
             self.store.as_ref(),
             WriteRequest {
@@ -349,10 +372,10 @@ impl Runtime {
                 load: rows,
                 strategy: phlo_core::spec::MergeStrategy::ReplacePartition,
                 key: &[],
-                scope,
-                partition_columns,
+                scope: step.scope.clone(),
+                layout,
                 allow_new_columns: true,
-                app_id: format!("{app_id}:quarantine"),
+                app_id: format!("{}:quarantine", step.app_id),
                 metadata,
             },
         )
@@ -378,7 +401,6 @@ fn prepare(
         validate: spec.validate,
         strict: spec.strict_validation,
         metadata: spec.add_metadata_columns,
-        partitioned: spec.partitioned,
         stamp,
     };
     Ok(phlo_ingest::prepare_owned(batches, &opts)?)

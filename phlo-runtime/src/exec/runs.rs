@@ -9,7 +9,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use phlo_core::names::TableName;
 use phlo_core::schema::UTC;
-use phlo_core::storage::{CommitTag, ReadVersion, Write, WriteOp};
+use phlo_core::storage::{CommitTag, ReadVersion, TableLayout, Write, WriteOp};
 
 use super::Runtime;
 use crate::Result;
@@ -77,10 +77,10 @@ pub async fn record_run(rt: &Runtime, report: &RunReport) -> Result<()> {
                 op: WriteOp::Append {
                     batches: vec![batch],
                 },
-                partition_columns: Vec::new(),
+                layout: TableLayout::plain(),
                 allow_new_columns: false,
                 tag: CommitTag {
-                    app_id: "phlo:runs".into(),
+                    app_id: String::new(),
                     txn_version: 0,
                     metadata: vec![("phlo.run_id".into(), serde_json::json!(report.run_id))],
                 },

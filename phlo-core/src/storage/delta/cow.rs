@@ -1,4 +1,5 @@
-//! phlo's own writes of data files (ADR 0003).
+//! phlo's own writes of data files (ADR 0003): the copy-on-write merge and the parallel
+//! create.
 //!
 //! **Merge by copy-on-write**: instead of deltalake's MERGE (a join of the whole scoped
 //! target with the source, repartitioned, then one writer per partition), each candidate
@@ -7,7 +8,7 @@
 //! alone. The source is written next to them, and one commit removes the old files and
 //! adds the new ones with the run's app transaction: the same single atomic commit.
 //! [`plan`] says when deltalake's MERGE must do it instead (schema changes, column
-//! mapping, deletion vectors, unexpected partitioning).
+//! mapping, deletion vectors, more than one partition column).
 //!
 //! **Create**: a merge into a table that does not exist yet encodes its files with one
 //! writer per core and commits protocol, metadata and adds together ([`create`]).
@@ -18,13 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray, new_null_array,
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, new_null_array,
 };
 use arrow::buffer::BooleanBuffer;
 use arrow::compute::{cast, filter_record_batch};
-use arrow::datatypes::{DataType, Date32Type, SchemaRef};
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow_row::{RowConverter, SortField};
-use chrono::NaiveDate;
 use deltalake::DeltaTable;
 use deltalake::datafile::writer::{DeltaWriter, WriterConfig};
 use deltalake::kernel::Action;
@@ -32,13 +32,13 @@ use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::operations::write::configs::WriterStatsConfig;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, MergePredicate};
 use futures::{StreamExt, TryStreamExt};
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use super::PartitionScope;
-use crate::metadata::PARTITION_DATE;
+use super::encoding::writer_properties;
+use crate::names::TableName;
+use crate::storage::TableLayout;
 use crate::{Error, Result};
 
 /// Rows per decoded batch when reading a target file.
@@ -61,8 +61,8 @@ pub struct Rewritten {
 struct Candidate {
     /// Its path on disk.
     local: PathBuf,
-    /// Its partition date (`None`: unpartitioned table, or a null partition).
-    date: Option<NaiveDate>,
+    /// Its value of the partition column (`None`: unpartitioned table, or a null value).
+    partition: Option<String>,
     /// The Remove action, should it be rewritten.
     remove: deltalake::kernel::Remove,
 }
@@ -71,30 +71,31 @@ struct Candidate {
 /// merge may rewrite.
 pub struct Plan {
     schema: SchemaRef,
-    partitioned: bool,
+    /// The table's one partition column, if any.
+    partition_column: Option<String>,
     candidates: Vec<Candidate>,
     writer: WriterConfig,
     store: ObjectStoreRef,
 }
 
 /// Decides whether the copy-on-write path applies (`None`: deltalake's MERGE must handle
-/// this write), and lists the files it may rewrite: those of `target_partitions` (all
-/// files when `None`).
-pub async fn plan(
-    table: &str,
+/// this write), and lists the files it may rewrite: those of `target_partitions` (values
+/// of the table's partition column; all files when `None`).
+pub(super) async fn plan(
+    table: &TableName,
     delta: &DeltaTable,
     root: &Path,
     source: &RecordBatch,
-    target_partitions: Option<&[PartitionScope]>,
-    writer_properties: WriterProperties,
+    target_partitions: Option<&[Option<String>]>,
+    layout: &TableLayout,
 ) -> Result<Option<Plan>> {
     let storage = |e| Error::storage(table, e);
     let state = delta.snapshot().map_err(storage)?;
     let metadata = state.metadata();
     let partition_columns: Vec<String> = metadata.partition_columns().to_vec();
-    let partitioned = match partition_columns.as_slice() {
-        [] => false,
-        [p] if p == PARTITION_DATE => true,
+    let partition_column = match partition_columns.as_slice() {
+        [] => None,
+        [p] => Some(p.clone()),
         _ => return Ok(None),
     };
     if metadata
@@ -112,47 +113,23 @@ pub async fn plan(
     if names(&schema) != names(&source.schema()) {
         return Ok(None);
     }
-    if partitioned
-        && schema
-            .field_with_name(PARTITION_DATE)
-            .map(|f| f.data_type() != &DataType::Date32)
-            .unwrap_or(true)
-    {
-        return Ok(None);
-    }
-    let wanted: Option<HashSet<Option<NaiveDate>>> = target_partitions.map(|scopes| {
-        scopes
-            .iter()
-            .map(|s| match s {
-                PartitionScope::Date(d) => Some(*d),
-                PartitionScope::Unpartitioned => None,
-            })
-            .collect()
-    });
+    let wanted: Option<HashSet<Option<String>>> =
+        target_partitions.map(|values| values.iter().cloned().collect());
     let mut candidates = Vec::new();
     let mut files = delta.get_active_add_actions_by_partitions(&[]);
     while let Some(file) = files.try_next().await.map_err(storage)? {
         if file.deletion_vector_descriptor().is_some() {
             return Ok(None);
         }
-        let date = match file
-            .partition_values_map()
-            .get(PARTITION_DATE)
-            .cloned()
-            .flatten()
-        {
-            Some(v) => Some(
-                v.parse::<NaiveDate>()
-                    .map_err(|e| Error::internal(format!("partition value {v:?}: {e}")))?,
-            ),
-            None => None,
-        };
-        if wanted.as_ref().is_some_and(|w| !w.contains(&date)) {
+        let partition = partition_column
+            .as_ref()
+            .and_then(|p| file.partition_values_map().get(p).cloned().flatten());
+        if wanted.as_ref().is_some_and(|w| !w.contains(&partition)) {
             continue;
         }
         candidates.push(Candidate {
             local: root.join(file.path().as_ref()),
-            date,
+            partition,
             remove: file.remove_action(true),
         });
     }
@@ -160,7 +137,7 @@ pub async fn plan(
     let writer = WriterConfig::new(
         schema.clone(),
         partition_columns,
-        Some(writer_properties),
+        Some(writer_properties(layout)),
         None,
         None,
         stats.num_indexed_cols,
@@ -168,7 +145,7 @@ pub async fn plan(
     );
     Ok(Some(Plan {
         schema,
-        partitioned,
+        partition_column,
         candidates,
         writer,
         store: delta.object_store(),
@@ -176,19 +153,24 @@ pub async fn plan(
 }
 
 /// `batch` in the table's schema: columns by name, cast to the table's types; columns the
-/// file predates are null; the partition column is the file's partition value.
+/// file predates are null; the partition column, when given, is the file's partition value
+/// (Delta keeps it out of the data files).
 fn to_table_schema(
     schema: &SchemaRef,
     batch: &RecordBatch,
-    partitioned: bool,
-    date: Option<NaiveDate>,
+    partition: Option<(&str, Option<&str>)>,
 ) -> Result<RecordBatch> {
     let n = batch.num_rows();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
-        let column = if partitioned && field.name() == PARTITION_DATE {
-            let day = date.map(Date32Type::from_naive_date);
-            Arc::new(Date32Array::from(vec![day; n])) as ArrayRef
+        let column = if let Some((_, value)) = partition.filter(|(c, _)| c == field.name()) {
+            match value {
+                Some(v) => cast(
+                    &(Arc::new(StringArray::from(vec![v; n])) as ArrayRef),
+                    field.data_type(),
+                )?,
+                None => new_null_array(field.data_type(), n),
+            }
         } else {
             match batch.column_by_name(field.name()) {
                 Some(c) if c.data_type() == field.data_type() => c.clone(),
@@ -242,8 +224,12 @@ struct FileOutcome {
     copied: u64,
 }
 
-fn read_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("reading {}: {e}", path.display()))
+fn read_error(table: &str, path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::DataFile {
+        table: table.to_string(),
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
 }
 
 /// Rewrites `c` without the rows whose key is in `source_keys`, in one streaming pass;
@@ -255,16 +241,16 @@ async fn rewrite_file(
 ) -> Result<FileOutcome> {
     let bytes = tokio::fs::read(&c.local)
         .await
-        .map_err(|e| read_error(&c.local, e))?;
+        .map_err(|e| read_error(&plan.table, &c.local, e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .map_err(|e| read_error(&c.local, e))?
+        .map_err(|e| read_error(&plan.table, &c.local, e))?
         .with_batch_size(READ_BATCH_ROWS)
         .build()
-        .map_err(|e| read_error(&c.local, e))?;
+        .map_err(|e| read_error(&plan.table, &c.local, e))?;
     let mut writer = DeltaWriter::new(plan.store.clone(), plan.writer.clone());
     let (mut matched, mut copied) = (0u64, 0u64);
     for batch in reader {
-        let batch = batch?;
+        let batch = batch.map_err(|e| read_error(&plan.table, &c.local, e))?;
         let keep = source_keys.keep_mask(&batch, &plan.key_indices, &plan.schema)?;
         matched += keep.false_count() as u64;
         let kept = filter_record_batch(&batch, &keep)?;
@@ -272,7 +258,11 @@ async fn rewrite_file(
             continue;
         }
         copied += kept.num_rows() as u64;
-        let kept = to_table_schema(&plan.schema, &kept, plan.partitioned, c.date)?;
+        let partition = plan
+            .partition_column
+            .as_deref()
+            .map(|p| (p, c.partition.as_deref()));
+        let kept = to_table_schema(&plan.schema, &kept, partition)?;
         writer
             .write(&kept)
             .await
@@ -399,7 +389,7 @@ impl SourceKeys {
 struct PlanShared {
     table: String,
     schema: SchemaRef,
-    partitioned: bool,
+    partition_column: Option<String>,
     writer: WriterConfig,
     store: ObjectStoreRef,
     key_indices: Vec<usize>,
@@ -407,24 +397,28 @@ struct PlanShared {
 
 /// Runs `plan`: rewrites the touched files and writes `source` (in the table's schema,
 /// keys unique), then commits removes and adds in one commit with `props`.
-pub async fn execute(
-    table: &str,
+pub(super) async fn execute(
+    table: &TableName,
     delta: &DeltaTable,
     plan: Plan,
     source: RecordBatch,
     keys: &[String],
     props: CommitProperties,
-    predicate: String,
 ) -> Result<Rewritten> {
     let storage = |e| Error::storage(table, e);
+    let predicate = keys
+        .iter()
+        .map(|k| format!("target.{k} = source.{k}"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
     let key_indices = key_indices(&plan.schema, keys)?;
     // Same columns (checked by `plan`), in the table's order and types.
-    let source = to_table_schema(&plan.schema, &source, false, None)?;
+    let source = to_table_schema(&plan.schema, &source, None)?;
     let source_keys = Arc::new(SourceKeys::build(&source, &key_indices, &plan.schema)?);
     let shared = Arc::new(PlanShared {
         table: table.to_string(),
         schema: plan.schema.clone(),
-        partitioned: plan.partitioned,
+        partition_column: plan.partition_column.clone(),
         writer: plan.writer.clone(),
         store: plan.store.clone(),
         key_indices,
@@ -546,16 +540,15 @@ async fn write_files(
 }
 
 /// Creates the table with `batch` as its first data, in one commit (protocol, metadata
-/// and the data files' Adds), the files encoded in parallel. `None` when the schema needs
-/// deltalake's own write path (types it normalises first).
-pub async fn create(
-    table: &str,
+/// and the data files' Adds), the files encoded in parallel; schemas with types deltalake
+/// normalises first go through its own write path.
+pub(super) async fn create(
+    table: &TableName,
     delta: DeltaTable,
     batch: RecordBatch,
-    partition_columns: Vec<String>,
-    writer_properties: WriterProperties,
+    layout: &TableLayout,
     props: CommitProperties,
-) -> Result<std::result::Result<DeltaTable, (DeltaTable, RecordBatch)>> {
+) -> Result<DeltaTable> {
     use deltalake::kernel::StructType;
     use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
     let plain = batch.schema().fields().iter().all(|f| {
@@ -579,13 +572,13 @@ pub async fn create(
         None
     };
     let Some(delta_schema) = delta_schema else {
-        return Ok(Err((delta, batch)));
+        return super::append::append(table, delta, vec![batch], layout, false, props).await;
     };
     let stats = WriterStatsConfig::new(Default::default(), None);
     let config = WriterConfig::new(
         batch.schema(),
-        partition_columns.clone(),
-        Some(writer_properties),
+        layout.partition_columns.clone(),
+        Some(writer_properties(layout)),
         None,
         None,
         stats.num_indexed_cols,
@@ -599,13 +592,12 @@ pub async fn create(
         crate::parallel::cores(),
     )
     .await?;
-    let created = deltalake::operations::create::CreateBuilder::new()
+    deltalake::operations::create::CreateBuilder::new()
         .with_log_store(delta.log_store())
         .with_columns(delta_schema.fields().cloned())
-        .with_partition_columns(partition_columns)
+        .with_partition_columns(layout.partition_columns.clone())
         .with_actions(adds.into_iter().map(Action::Add))
         .with_commit_properties(props)
         .await
-        .map_err(|e| Error::commit(table, e))?;
-    Ok(Ok(created))
+        .map_err(|e| Error::commit(table, e))
 }

@@ -1,17 +1,5 @@
-//! Data-quality checks: `#[quality]` assets, the built-in checks and their results.
-//!
-//! ```no_run
-//! use phlo::prelude::*;
-//! use phlo::quality::{CountCheck, NullCheck, RangeCheck};
-//!
-//! #[quality(table = "bronze.events", checks = [
-//!     NullCheck::new(["id", "ts"]),
-//!     RangeCheck::new("value").min(0.0).max(100.0).allow_threshold(0.01),
-//!     CountCheck::new().min_rows(1),
-//! ])]
-//! fn events_quality() {}
-//! # fn main() {}
-//! ```
+//! Data-quality checks: `#[quality]` assets, the built-in checks and their results
+//! (re-exported by the facade as `phlo::quality`, where the guide's examples live).
 
 use std::future::Future;
 use std::pin::Pin;

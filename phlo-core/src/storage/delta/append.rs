@@ -1,0 +1,59 @@
+//! Write paths that add files: append, and replace a partition (or the whole table).
+
+use arrow::record_batch::RecordBatch;
+use deltalake::DeltaTable;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::operations::write::SchemaMode;
+use deltalake::protocol::SaveMode;
+
+use super::encoding::writer_properties;
+use crate::names::TableName;
+use crate::storage::{PartitionScope, TableLayout};
+use crate::{Error, Result};
+
+/// Inserts `batches` in one commit (creating the table when it has no version yet).
+pub(super) async fn append(
+    table: &TableName,
+    delta: DeltaTable,
+    batches: Vec<RecordBatch>,
+    layout: &TableLayout,
+    allow_new_columns: bool,
+    props: CommitProperties,
+) -> Result<DeltaTable> {
+    let mut builder = delta
+        .write(batches)
+        .with_save_mode(SaveMode::Append)
+        .with_partition_columns(layout.partition_columns.clone())
+        .with_writer_properties(writer_properties(layout))
+        .with_commit_properties(props);
+    if allow_new_columns {
+        builder = builder.with_schema_mode(SchemaMode::Merge);
+    }
+    builder.await.map_err(|e| Error::commit(table, e))
+}
+
+/// Deletes the rows of `scope` and inserts `batches`, in one commit.
+pub(super) async fn replace(
+    table: &TableName,
+    delta: DeltaTable,
+    batches: Vec<RecordBatch>,
+    scope: &PartitionScope,
+    layout: &TableLayout,
+    allow_new_columns: bool,
+    props: CommitProperties,
+) -> Result<DeltaTable> {
+    let exists = delta.version().is_some();
+    let mut builder = delta
+        .write(batches)
+        .with_save_mode(SaveMode::Overwrite)
+        .with_partition_columns(layout.partition_columns.clone())
+        .with_writer_properties(writer_properties(layout))
+        .with_commit_properties(props);
+    if exists && let PartitionScope::Key { .. } = scope {
+        builder = builder.with_replace_where(scope.predicate());
+    }
+    if allow_new_columns {
+        builder = builder.with_schema_mode(SchemaMode::Merge);
+    }
+    builder.await.map_err(|e| Error::commit(table, e))
+}

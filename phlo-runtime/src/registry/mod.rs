@@ -1,0 +1,600 @@
+//! The registry of asset kinds: every `#[ingestion]` submits an [`IngestionDescriptor`],
+//! every `#[quality]` a [`QualityDescriptor`].
+//!
+//! [`Registry::global`] collects them into a snapshot **sorted by name** (inventory's
+//! order is unspecified) and validates it in one place ([`Registry::from_parts`]): names
+//! unique across kinds, valid table names, keys and `order_by` that are fields of the
+//! schema, one schema per table, partitions definitions that resolve, quality assets on
+//! tables some asset writes. Each asset is also seen as an [`AssetNode`] — kind, table,
+//! partitions definition, upstream dependencies — the form the plan and (next) the asset
+//! graph work with.
+
+use std::collections::BTreeMap;
+
+use phlo_core::names::TableName;
+use phlo_core::partition::PartitionsDef;
+use phlo_core::schema::SchemaDef;
+use phlo_core::spec::{IngestionSpec, Location, MergeStrategy};
+use serde::Serialize;
+
+use crate::error::SchemaConflict;
+use crate::fetch::FetchFn;
+use crate::{Error, Result};
+
+/// One ingestion asset, as `#[ingestion]` registers it.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestionDescriptor {
+    /// The asset's name (the function's name).
+    pub name: &'static str,
+    /// Its options.
+    pub spec: IngestionSpec,
+    /// The schema of its table.
+    pub schema: &'static SchemaDef,
+    /// The adapted function.
+    pub fetch: FetchFn,
+    /// Where it is defined.
+    pub location: Location,
+}
+
+inventory::collect!(IngestionDescriptor);
+
+/// The options of a `#[quality]` asset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualitySpec {
+    /// The checked table, `name` (namespace `bronze`) or `ns.name`.
+    pub table: &'static str,
+    /// Whether a failing `error` check blocks publication (the default).
+    pub blocking: bool,
+    /// Whether checks are scoped to a partition (the default) or a rolling window.
+    pub partition_aware: bool,
+    /// The column a partition scope filters on; `None`: the checked table's partition key
+    /// column (`_phlo_partition_date`, `_phlo_partition_hour` or `_phlo_partition_key`).
+    pub partition_column: Option<&'static str>,
+    /// Days in the window when no partition is given.
+    pub rolling_window_days: u32,
+    /// Whether checks always cover the whole table.
+    pub full_table: bool,
+    /// Asset group.
+    pub group: Option<&'static str>,
+}
+
+impl QualitySpec {
+    /// The defaults; the macro fills in what the user set.
+    pub const DEFAULT: QualitySpec = QualitySpec {
+        table: "",
+        blocking: true,
+        partition_aware: true,
+        partition_column: None,
+        rolling_window_days: 7,
+        full_table: false,
+        group: None,
+    };
+}
+
+/// One quality asset, as `#[quality]` registers it.
+#[derive(Debug, Clone, Copy)]
+pub struct QualityDescriptor {
+    /// The asset's name (the function's name).
+    pub name: &'static str,
+    /// Its options.
+    pub spec: QualitySpec,
+    /// The built-in checks of `checks = [...]` (empty for a custom-function asset).
+    pub checks: fn() -> Vec<Box<dyn phlo_quality::Check>>,
+    /// The user function, for an asset whose function has a body.
+    pub custom: Option<crate::quality::CustomCheckFn>,
+    /// Where it is defined.
+    pub location: Location,
+}
+
+inventory::collect!(QualityDescriptor);
+
+/// The kinds of asset the registry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetKind {
+    /// `#[ingestion]`: a function's rows merged into a table.
+    Ingestion,
+    /// `#[quality]`: checks over a table, gating its publication.
+    Quality,
+}
+
+impl std::fmt::Display for AssetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AssetKind::Ingestion => "ingestion",
+            AssetKind::Quality => "quality",
+        })
+    }
+}
+
+/// How a downstream partition maps to its upstream's partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionMapping {
+    /// The same key (equal definitions).
+    Identity,
+    /// Every partition of the upstream (an unpartitioned downstream).
+    All,
+}
+
+/// An edge of the asset graph: `asset` is upstream of the node holding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dependency {
+    /// The upstream asset.
+    pub asset: String,
+    /// How partitions map across the edge.
+    pub mapping: PartitionMapping,
+}
+
+/// Any asset, as the plan and the graph see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetNode {
+    /// Name.
+    pub name: &'static str,
+    /// Kind.
+    pub kind: AssetKind,
+    /// The table it writes (ingestion) or checks (quality).
+    pub table: TableName,
+    /// Its partitions definition (a quality asset has its table's).
+    pub partitions: PartitionsDef,
+    /// Group.
+    pub group: Option<&'static str>,
+    /// Upstream assets.
+    pub deps: Vec<Dependency>,
+    /// Definition site.
+    pub location: Location,
+}
+
+/// A validated quality asset.
+#[derive(Debug, Clone)]
+pub struct QualityAsset {
+    /// The descriptor.
+    pub descriptor: QualityDescriptor,
+    /// The parsed table.
+    pub table: TableName,
+    /// The checked table's partitions definition.
+    pub partitions: PartitionsDef,
+    /// The column a partition scope filters on.
+    pub partition_column: &'static str,
+}
+
+impl QualityAsset {
+    /// The asset's checks, in declaration order (the custom function last).
+    pub fn checks(&self) -> Vec<Box<dyn phlo_quality::Check>> {
+        let mut checks = (self.descriptor.checks)();
+        if let Some(f) = self.descriptor.custom {
+            checks.push(Box::new(crate::quality::FnCheck::new(
+                self.descriptor.name,
+                f,
+            )));
+        }
+        checks
+    }
+}
+
+/// An asset as listed by [`crate::Runtime::assets`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetInfo {
+    /// Name.
+    pub name: String,
+    /// Target table, `ns.name`.
+    pub table: String,
+    /// Group.
+    pub group: Option<String>,
+    /// Write strategy.
+    pub merge_strategy: MergeStrategy,
+    /// Deduplication in force.
+    pub dedup: phlo_core::spec::Dedup,
+    /// Key columns.
+    pub unique_key: Vec<String>,
+    /// Whether partitioned.
+    pub partitioned: bool,
+    /// The partitions definition: `daily`, `hourly(Europe/London)`, `static(eu,us)`, `none`.
+    pub partitions: String,
+    /// Schedule.
+    pub cron: Option<String>,
+    /// Schema type.
+    pub schema: String,
+    /// Definition site.
+    pub location: String,
+}
+
+/// A validated ingestion asset: the descriptor, its parsed table and partitions.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    /// The descriptor.
+    pub descriptor: IngestionDescriptor,
+    /// The parsed table.
+    pub table: TableName,
+    /// The resolved partitions definition.
+    pub partitions: PartitionsDef,
+}
+
+impl Asset {
+    /// The listing form.
+    pub fn info(&self) -> AssetInfo {
+        let d = &self.descriptor;
+        AssetInfo {
+            name: d.name.to_string(),
+            table: self.table.to_string(),
+            group: d.spec.group.map(str::to_string),
+            merge_strategy: d.spec.merge_strategy,
+            dedup: d.spec.effective_dedup(),
+            unique_key: d.spec.unique_key.iter().map(|k| k.to_string()).collect(),
+            partitioned: self.partitions.is_partitioned(),
+            partitions: self.partitions.describe(),
+            cron: d.spec.cron.map(str::to_string),
+            schema: d.schema.name.to_string(),
+            location: d.location.to_string(),
+        }
+    }
+
+    /// The graph form.
+    pub fn node(&self) -> AssetNode {
+        AssetNode {
+            name: self.descriptor.name,
+            kind: AssetKind::Ingestion,
+            table: self.table.clone(),
+            partitions: self.partitions.clone(),
+            group: self.descriptor.spec.group,
+            deps: Vec::new(),
+            location: self.descriptor.location,
+        }
+    }
+}
+
+/// A sorted, validated snapshot of assets.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    assets: BTreeMap<&'static str, Asset>,
+    quality: BTreeMap<&'static str, QualityAsset>,
+}
+
+fn by_name_and_site<T>(all: &mut [T], key: impl Fn(&T) -> (&'static str, Location)) {
+    all.sort_by(|a, b| {
+        let (an, al) = key(a);
+        let (bn, bl) = key(b);
+        (an, al.file, al.line).cmp(&(bn, bl.file, bl.line))
+    });
+}
+
+impl Registry {
+    /// Every asset registered in this binary by `#[ingestion]` and `#[quality]`.
+    pub fn global() -> Result<Self> {
+        Self::from_parts(
+            inventory::iter::<IngestionDescriptor>.into_iter().copied(),
+            inventory::iter::<QualityDescriptor>.into_iter().copied(),
+        )
+    }
+
+    /// A registry of exactly these descriptors, validated together.
+    pub fn from_parts(
+        ingestion: impl IntoIterator<Item = IngestionDescriptor>,
+        quality: impl IntoIterator<Item = QualityDescriptor>,
+    ) -> Result<Self> {
+        Self::from_descriptors(ingestion)?.with_quality(quality)
+    }
+
+    /// A registry of exactly these ingestion descriptors (tests, embedding).
+    pub fn from_descriptors(
+        descriptors: impl IntoIterator<Item = IngestionDescriptor>,
+    ) -> Result<Self> {
+        let mut all: Vec<IngestionDescriptor> = descriptors.into_iter().collect();
+        by_name_and_site(&mut all, |d| (d.name, d.location));
+        let mut assets: BTreeMap<&'static str, Asset> = BTreeMap::new();
+        let mut tables: BTreeMap<TableName, &'static str> = BTreeMap::new();
+        for d in all {
+            if let Some(first) = assets.get(d.name) {
+                return Err(Error::DuplicateAsset {
+                    name: d.name.to_string(),
+                    first: first.descriptor.location,
+                    second: d.location,
+                });
+            }
+            let (table, partitions) = validate_ingestion(&d)?;
+            let other = tables.get(&table).and_then(|n| assets.get(n));
+            if let Some(other) = other {
+                let invalid = |reason: String| Error::InvalidAsset {
+                    asset: d.name.to_string(),
+                    location: d.location,
+                    reason,
+                };
+                if !other.descriptor.schema.same_columns(d.schema) {
+                    return Err(Error::ConflictingSchemas(Box::new(SchemaConflict {
+                        table: table.to_string(),
+                        first_asset: other.descriptor.name.to_string(),
+                        first: other.descriptor.location,
+                        first_schema: other.descriptor.schema.name.to_string(),
+                        second_asset: d.name.to_string(),
+                        second: d.location,
+                        second_schema: d.schema.name.to_string(),
+                    })));
+                }
+                if other.partitions != partitions {
+                    return Err(invalid(format!(
+                        "writes `{table}` partitioned as {partitions}, but `{}` ({}) writes it partitioned as {}",
+                        other.descriptor.name, other.descriptor.location, other.partitions
+                    )));
+                }
+            }
+            tables.insert(table.clone(), d.name);
+            assets.insert(
+                d.name,
+                Asset {
+                    descriptor: d,
+                    table,
+                    partitions,
+                },
+            );
+        }
+        Ok(Registry {
+            assets,
+            quality: BTreeMap::new(),
+        })
+    }
+
+    /// Adds quality assets: names unique among all assets, each on a table an ingestion
+    /// asset of this registry writes (`name` means `bronze.name`, as for ingestion).
+    pub fn with_quality(
+        mut self,
+        descriptors: impl IntoIterator<Item = QualityDescriptor>,
+    ) -> Result<Self> {
+        let mut all: Vec<QualityDescriptor> = descriptors.into_iter().collect();
+        by_name_and_site(&mut all, |d| (d.name, d.location));
+        for d in all {
+            let first = self
+                .assets
+                .get(d.name)
+                .map(|a| a.descriptor.location)
+                .or_else(|| self.quality.get(d.name).map(|q| q.descriptor.location));
+            if let Some(first) = first {
+                return Err(Error::DuplicateAsset {
+                    name: d.name.to_string(),
+                    first,
+                    second: d.location,
+                });
+            }
+            let q = self.validate_quality(&d)?;
+            self.quality.insert(d.name, q);
+        }
+        Ok(self)
+    }
+
+    fn validate_quality(&self, d: &QualityDescriptor) -> Result<QualityAsset> {
+        let invalid = |reason: String| Error::InvalidAsset {
+            asset: d.name.to_string(),
+            location: d.location,
+            reason,
+        };
+        let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
+        if d.spec.rolling_window_days == 0 {
+            return Err(invalid("rolling_window_days must be at least 1".into()));
+        }
+        let Some(writer) = self.writer_of(&table) else {
+            let known: Vec<String> = self.tables().iter().map(ToString::to_string).collect();
+            return Err(invalid(format!(
+                "checks table `{table}`, which no registered asset writes; written tables: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        let partitions = writer.partitions.clone();
+        let partition_column = d
+            .spec
+            .partition_column
+            .or_else(|| partitions.key_column().map(|(c, _)| c))
+            .unwrap_or(phlo_core::metadata::PARTITION_DATE);
+        Ok(QualityAsset {
+            descriptor: *d,
+            table,
+            partitions,
+            partition_column,
+        })
+    }
+
+    /// The tables ingestion assets write, sorted.
+    pub fn tables(&self) -> Vec<TableName> {
+        let mut t: Vec<TableName> = self.assets.values().map(|a| a.table.clone()).collect();
+        t.sort();
+        t.dedup();
+        t
+    }
+
+    /// The first (by name) ingestion asset writing `table`.
+    pub fn writer_of(&self, table: &TableName) -> Option<&Asset> {
+        self.assets.values().find(|a| &a.table == table)
+    }
+
+    /// Quality assets checking `table`, sorted by name.
+    pub fn quality_for(&self, table: &TableName) -> Vec<&QualityAsset> {
+        self.quality
+            .values()
+            .filter(|q| &q.table == table)
+            .collect()
+    }
+
+    /// Every quality asset, sorted by name.
+    pub fn quality(&self) -> impl Iterator<Item = &QualityAsset> {
+        self.quality.values()
+    }
+
+    /// The ingestion asset called `name`.
+    pub fn get(&self, name: &str) -> Result<&Asset> {
+        self.assets.get(name).ok_or_else(|| Error::UnknownAsset {
+            name: name.to_string(),
+            known: self.assets.keys().map(|k| k.to_string()).collect(),
+        })
+    }
+
+    /// Every asset of every kind as a graph node, sorted by name. A quality asset depends
+    /// on the ingestion assets writing its table, partition by partition.
+    pub fn nodes(&self) -> Vec<AssetNode> {
+        let mut nodes: Vec<AssetNode> = self.assets.values().map(Asset::node).collect();
+        for q in self.quality.values() {
+            let deps = self
+                .assets
+                .values()
+                .filter(|a| a.table == q.table)
+                .map(|a| Dependency {
+                    asset: a.descriptor.name.to_string(),
+                    mapping: PartitionMapping::Identity,
+                })
+                .collect();
+            nodes.push(AssetNode {
+                name: q.descriptor.name,
+                kind: AssetKind::Quality,
+                table: q.table.clone(),
+                partitions: q.partitions.clone(),
+                group: q.descriptor.spec.group,
+                deps,
+                location: q.descriptor.location,
+            });
+        }
+        nodes.sort_by_key(|n| n.name);
+        nodes
+    }
+
+    /// Ingestion assets sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Asset> {
+        self.assets.values()
+    }
+
+    /// Number of ingestion assets.
+    pub fn len(&self) -> usize {
+        self.assets.len()
+    }
+
+    /// Whether there are no ingestion assets.
+    pub fn is_empty(&self) -> bool {
+        self.assets.is_empty()
+    }
+}
+
+/// Checks what the macro cannot see across items (or what a hand-built descriptor got wrong).
+fn validate_ingestion(d: &IngestionDescriptor) -> Result<(TableName, PartitionsDef)> {
+    let invalid = |reason: String| Error::InvalidAsset {
+        asset: d.name.to_string(),
+        location: d.location,
+        reason,
+    };
+    let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
+    if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
+        return Err(invalid(
+            "namespace `_phlo` is reserved for phlo's own tables".into(),
+        ));
+    }
+    let spec = &d.spec;
+    if spec.unique_key.is_empty() && spec.merge_strategy != MergeStrategy::Append {
+        return Err(invalid(format!(
+            "`{:?}` needs a `unique_key`",
+            spec.merge_strategy
+        )));
+    }
+    for k in spec.unique_key {
+        if d.schema.field(k).is_none() {
+            return Err(invalid(format!(
+                "unique_key `{k}` is not a field of `{}`",
+                d.schema.name
+            )));
+        }
+    }
+    if let Some(o) = spec.order_by.filter(|o| d.schema.field(o).is_none()) {
+        return Err(invalid(format!(
+            "order_by `{o}` is not a field of `{}`",
+            d.schema.name
+        )));
+    }
+    for f in d.schema.fields {
+        if phlo_core::metadata::is_metadata(f.name) {
+            return Err(invalid(format!(
+                "field `{}` uses the reserved prefix `_phlo_`",
+                f.name
+            )));
+        }
+    }
+    if !(spec.retry_delay_seconds >= 0.0 && spec.retry_delay_seconds.is_finite()) {
+        return Err(invalid("retry_delay_seconds must be ≥ 0".into()));
+    }
+    if !(spec.max_runtime_seconds > 0.0 && spec.max_runtime_seconds.is_finite()) {
+        return Err(invalid("max_runtime_seconds must be > 0".into()));
+    }
+    let partitions =
+        PartitionsDef::resolve(&spec.partitions).map_err(|e| invalid(e.to_string()))?;
+    Ok((table, partitions))
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Descriptors for unit tests of the registry and the plan.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use phlo_core::schema::{FieldDef, FieldType, SchemaDef, SchemaPolicy};
+    use phlo_core::spec::{IngestionSpec, Location};
+
+    use super::{IngestionDescriptor, QualityDescriptor, QualitySpec};
+    use crate::fetch::FetchFuture;
+
+    /// `id: Utf8`, `value: Float64`.
+    pub static SCHEMA: SchemaDef = SchemaDef {
+        name: "Row",
+        fields: &[
+            FieldDef {
+                name: "id",
+                field_type: FieldType::Utf8,
+                nullable: false,
+                constraints: &[],
+            },
+            FieldDef {
+                name: "value",
+                field_type: FieldType::Float64,
+                nullable: true,
+                constraints: &[],
+            },
+        ],
+        policy: SchemaPolicy::Strict,
+    };
+
+    fn nothing(_: phlo_core::partition::PartitionContext) -> FetchFuture {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn no_checks() -> Vec<Box<dyn phlo_quality::Check>> {
+        Vec::new()
+    }
+
+    pub fn at(line: u32) -> Location {
+        Location {
+            file: "src/assets.rs",
+            line,
+            column: 1,
+            module: "app::assets",
+        }
+    }
+
+    pub fn descriptor(name: &'static str, spec: IngestionSpec) -> IngestionDescriptor {
+        IngestionDescriptor {
+            name,
+            spec,
+            schema: &SCHEMA,
+            fetch: nothing,
+            location: at(name.len() as u32),
+        }
+    }
+
+    pub fn quality(name: &'static str, table: &'static str) -> QualityDescriptor {
+        QualityDescriptor {
+            name,
+            spec: QualitySpec {
+                table,
+                ..QualitySpec::DEFAULT
+            },
+            checks: no_checks,
+            custom: None,
+            location: at(100 + name.len() as u32),
+        }
+    }
+}
