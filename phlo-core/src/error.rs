@@ -176,6 +176,26 @@ impl Error {
         }
     }
 
+    /// Whether a commit that failed with this error may nonetheless have landed, or may land
+    /// when tried again: the storage or the network failed (an object store error, an I/O
+    /// error), as opposed to a conflict or a rejected write. The caller reads the table's
+    /// application transaction to tell.
+    pub fn is_uncertain_commit(&self) -> bool {
+        use deltalake::DeltaTableError as D;
+        use deltalake::kernel::transaction::TransactionError as T;
+        match self {
+            Error::Io { .. } => true,
+            Error::Storage { source, .. } => matches!(
+                source.as_ref(),
+                D::ObjectStore { .. }
+                    | D::Transaction {
+                        source: T::ObjectStore { .. }
+                    }
+            ),
+            _ => false,
+        }
+    }
+
     /// An internal error: a bug in phlo.
     pub fn internal(message: impl Into<String>) -> Self {
         Error::Internal {

@@ -105,22 +105,46 @@ fn table_has_column(schema: &arrow::datatypes::Schema, name: &str) -> bool {
 /// How often a write is re-planned after losing a race with a concurrent writer.
 pub const MAX_CONFLICT_RETRIES: u32 = 5;
 
+/// How often a commit that failed in storage (and did not land) is tried again.
+pub const MAX_STORAGE_RETRIES: u32 = 2;
+
+/// One try of a write.
+enum Attempt {
+    /// Committed (or nothing to commit).
+    Done(WriteSummary),
+    /// Plan again and retry: a concurrent writer won, or storage failed before the commit
+    /// landed.
+    Again(Error),
+}
+
 /// Plans and applies `req` in one commit (or none when nothing changes). When a concurrent
 /// writer commits first and Delta reports a conflict, the write is planned again against the
-/// new table state and retried, up to [`MAX_CONFLICT_RETRIES`] times; never a partial write.
+/// new table state and retried, up to [`MAX_CONFLICT_RETRIES`] times. When storage fails
+/// during the commit, the table's application transaction tells whether the commit
+/// landed: if it did, the write is done (a landed commit is never applied twice); if not,
+/// it is tried again up to [`MAX_STORAGE_RETRIES`] times. Never a partial write.
 pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<WriteSummary> {
-    let mut attempt = 0;
+    let (mut conflicts, mut failures) = (0, 0);
     loop {
-        attempt += 1;
-        match write_once(store, &req).await {
-            Err(Error::Core(phlo_core::Error::Conflict { .. }))
-                if attempt <= MAX_CONFLICT_RETRIES => {}
-            outcome => return outcome,
+        match write_once(store, &req).await? {
+            Attempt::Done(summary) => return Ok(summary),
+            Attempt::Again(e @ Error::Core(phlo_core::Error::Conflict { .. })) => {
+                conflicts += 1;
+                if conflicts > MAX_CONFLICT_RETRIES {
+                    return Err(e);
+                }
+            }
+            Attempt::Again(e) => {
+                failures += 1;
+                if failures > MAX_STORAGE_RETRIES {
+                    return Err(e);
+                }
+            }
         }
     }
 }
 
-async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<WriteSummary> {
+async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Attempt> {
     let table = req.table;
     let version_before = store.version(table).await?;
     let mut summary = WriteSummary {
@@ -146,8 +170,10 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
         (MergeStrategy::Merge, Some(_)) => {
             let plan = plan_merge(store, table, req, has_hash).await?;
             summary.rows_unchanged = plan.unchanged;
+            summary.rows_inserted = plan.new;
+            summary.rows_updated = plan.changed;
             if plan.source.num_rows() == 0 {
-                return Ok(summary);
+                return Ok(Attempt::Done(summary));
             }
             WriteOp::Merge {
                 source: plan.source,
@@ -164,7 +190,7 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
                 if existing.hashes.as_ref() == Some(&load_hashes) {
                     summary.rows_deleted = 0;
                     summary.rows_unchanged = load_hashes.len() as u64;
-                    return Ok(summary);
+                    return Ok(Attempt::Done(summary));
                 }
             }
             summary.rows_inserted = req.load.num_rows() as u64;
@@ -178,7 +204,7 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
         .app_transaction(table, &req.app_id)
         .await?
         .map_or(1, |v| v + 1);
-    let outcome = store
+    let committed = store
         .commit(
             table,
             Write {
@@ -193,13 +219,29 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Wr
                 read_version: ReadVersion::Exactly(version_before),
             },
         )
-        .await?;
+        .await;
+    let outcome = match committed {
+        Ok(outcome) => outcome,
+        Err(e @ phlo_core::Error::Conflict { .. }) => return Ok(Attempt::Again(e.into())),
+        Err(e) if e.is_uncertain_commit() => {
+            // The commit may have landed before storage failed: its application
+            // transaction says. Landed → done (never applied twice); else try again.
+            return match store.app_transaction(table, &req.app_id).await {
+                Ok(Some(v)) if v >= txn_version => {
+                    summary.version_after = store.version(table).await?;
+                    Ok(Attempt::Done(summary))
+                }
+                _ => Ok(Attempt::Again(e.into())),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
     if req.strategy == MergeStrategy::Merge && version_before.is_some() {
         summary.rows_inserted = outcome.rows_inserted;
         summary.rows_updated = outcome.rows_updated;
     }
     summary.version_after = Some(outcome.version_after);
-    Ok(summary)
+    Ok(Attempt::Done(summary))
 }
 
 /// Read access to a string column of either layout, without copying it.
@@ -282,6 +324,10 @@ async fn partition_hashes(
 struct MergePlan {
     source: RecordBatch,
     unchanged: u64,
+    /// Load rows whose key is not in the table.
+    new: u64,
+    /// Load rows replacing a different target row.
+    changed: u64,
     /// Values of the physical partition column holding changed rows (Delta's text form).
     target_partitions: Vec<Option<String>>,
 }
@@ -434,11 +480,15 @@ async fn plan_merge(
     })
     .await?;
     let unchanged = state.iter().filter(|s| **s == 2).count() as u64;
+    let changed = state.iter().filter(|s| **s == 1).count() as u64;
+    let new = state.iter().filter(|s| **s == 0).count() as u64;
     let mask = BooleanArray::from(state.iter().map(|s| *s != 2).collect::<Vec<_>>());
     let source = filter_record_batch(load, &mask)?;
     Ok(MergePlan {
         source,
         unchanged,
+        new,
+        changed,
         target_partitions: partitions.into_iter().collect(),
     })
 }

@@ -188,7 +188,7 @@ fn install_logging(verbose: u8, quiet: bool) {
     // phlo's own events at the chosen level; other crates' only when they are errors, and
     // deltalake's not at all (it logs expected conflicts and absent tables as errors).
     let default = format!(
-        "error,deltalake_core=off,phlo={level},phlo_runtime={level},phlo_ingest={level},\
+        "error,deltalake_core=off,delta_kernel=off,phlo={level},phlo_runtime={level},phlo_ingest={level},\
          phlo_core={level},phlo_quality={level}"
     );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -281,12 +281,15 @@ pub const ASSETS: &[&str] = &[
     "events_additive",
     "events_append",
     "events_audited",
+    "events_by_region",
     "events_drop_extra",
     "events_first",
     "events_flaky",
     "events_hash",
+    "events_hourly",
     "events_last_arrival",
     "events_lenient",
+    "events_monthly",
     "events_nodedup",
     "events_replace",
     "events_slow",
@@ -295,6 +298,27 @@ pub const ASSETS: &[&str] = &[
     "events_unvalidated",
     "readings",
 ];
+
+/// Hourly partitions in a time zone with daylight saving.
+#[ingestion(table = "events_hourly", unique_key = "id", schema = Event, order_by = "ts",
+            partitions = hourly(start = "2025-01-01T00", tz = "Europe/London"))]
+pub async fn events_hourly(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    serve(ctx).await
+}
+
+/// Monthly partitions.
+#[ingestion(table = "events_monthly", unique_key = "id", schema = Event, order_by = "ts",
+            partitions = monthly(start = "2024-01"))]
+pub async fn events_monthly(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    serve(ctx).await
+}
+
+/// Static partitions, each replaced whole.
+#[ingestion(table = "events_by_region", unique_key = "id", schema = Event,
+            merge_strategy = "replace_partition", static_keys = ["eu", "us"])]
+pub async fn events_by_region(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    serve(ctx).await
+}
 
 /// A row of `Event` as loosely typed input: (id, ts, value, category, note).
 pub type Row<'a> = (&'a str, &'a str, f64, &'a str, Option<&'a str>);

@@ -112,8 +112,9 @@ impl DeltaStore {
             path: dir.display().to_string(),
             source,
         })?;
-        DeltaTable::try_from_url(self.table_url(table)?)
-            .await
+        // An uninitialised table at the location: the first commit creates it.
+        deltalake::DeltaTableBuilder::from_url(self.table_url(table)?)
+            .and_then(|b| b.build())
             .map_err(|e| Error::storage(table, e))
     }
 
