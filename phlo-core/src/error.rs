@@ -203,3 +203,43 @@ impl Error {
         }
     }
 }
+
+/// Whether a DataFusion error comes from reading storage (a missing or unreadable data
+/// file, an I/O error) rather than from the check's query: the reason when it does.
+pub fn storage_fault(error: &datafusion::error::DataFusionError) -> Option<String> {
+    use datafusion::error::DataFusionError as D;
+    fn external(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+        e.downcast_ref::<std::io::Error>().is_some()
+            || e.downcast_ref::<arrow::error::ArrowError>()
+                .is_some_and(|a| matches!(a, arrow::error::ArrowError::IoError(..)))
+            || e.downcast_ref::<Error>().is_some_and(|c| {
+                matches!(
+                    c,
+                    Error::Storage { .. } | Error::DataFile { .. } | Error::Io { .. }
+                )
+            })
+    }
+    let mut current = Some(error);
+    while let Some(e) = current {
+        match e {
+            D::ObjectStore(_) | D::IoError(_) | D::ParquetError(_) => return Some(e.to_string()),
+            D::External(inner) if external(inner.as_ref()) => return Some(e.to_string()),
+            D::ArrowError(a, _) if matches!(a.as_ref(), arrow::error::ArrowError::IoError(..)) => {
+                return Some(e.to_string());
+            }
+            D::Context(_, inner) => current = Some(inner.as_ref()),
+            D::Shared(inner) => current = Some(inner.as_ref()),
+            _ => current = None,
+        }
+    }
+    let text = error.to_string();
+    (text.contains("Object at location") && text.contains("not found")).then_some(text)
+}
+
+/// The file a storage fault names (`Object at location <path> not found`), when it does.
+pub fn faulty_file(reason: &str) -> Option<String> {
+    let start = reason.find("location ")? + "location ".len();
+    let rest = reason.get(start..)?;
+    let end = rest.find(" not found").unwrap_or(rest.len());
+    rest.get(..end).map(|p| p.trim_end_matches(':').to_string())
+}

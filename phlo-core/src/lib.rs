@@ -16,6 +16,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod keys;
 pub mod metadata;
 pub mod names;
 pub mod parallel;

@@ -12,12 +12,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
-use arrow_row::{RowConverter, SortField};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
-use hashbrown::HashMap;
+use phlo_core::keys::{self, KeyIndex, Strings};
 use phlo_core::metadata::ROW_HASH;
 use phlo_core::names::TableName;
 use phlo_core::spec::MergeStrategy;
@@ -67,10 +66,19 @@ pub struct WriteSummary {
     pub version_after: Option<i64>,
 }
 
+/// A query error while reading `table` — or, when reading its files failed (a missing or
+/// unreadable data file), a storage error naming the file.
 fn query_err(table: &TableName) -> impl Fn(datafusion::error::DataFusionError) -> Error + '_ {
-    move |source| Error::Query {
-        table: table.to_string(),
-        source: Box::new(source),
+    move |source| match phlo_core::error::storage_fault(&source) {
+        Some(reason) => Error::Core(phlo_core::Error::DataFile {
+            table: table.to_string(),
+            path: phlo_core::error::faulty_file(&reason).unwrap_or_default(),
+            reason,
+        }),
+        None => Error::Query {
+            table: table.to_string(),
+            source: Box::new(source),
+        },
     }
 }
 
@@ -117,6 +125,51 @@ enum Attempt {
     Again(Error),
 }
 
+/// A write planned against the table as it is: what the commit will carry, and the
+/// counts it will report. The audit's staged view is made from it ([`WritePlan::staged`]),
+/// so what the checks see is what the commit writes.
+#[derive(Debug, Clone)]
+pub struct WritePlan {
+    /// The counts the commit will report (`version_after` is filled in by the commit).
+    pub summary: WriteSummary,
+    /// The commit's operation; `None` when nothing changes (no commit is made).
+    pub op: Option<WriteOp>,
+    /// For a merge into an existing table: the index of the rows it writes, by key.
+    pub index: Option<Arc<KeyIndex>>,
+}
+
+/// What the table will hold after a planned write, relative to what it holds now.
+#[derive(Debug, Clone)]
+pub enum Staged<'a> {
+    /// Nothing changes.
+    Unchanged,
+    /// The table's rows plus these.
+    Added(&'a RecordBatch),
+    /// The table's rows outside `scope`, plus these.
+    Replaced(&'a PartitionScope, &'a RecordBatch),
+    /// The table's rows whose key the index does not hold, plus the indexed rows.
+    Merged(&'a Arc<KeyIndex>, &'a RecordBatch),
+}
+
+impl WritePlan {
+    /// The staged result of this write, for the audit.
+    pub fn staged(&self) -> Staged<'_> {
+        match (&self.op, &self.index) {
+            (None, _) => Staged::Unchanged,
+            (Some(WriteOp::Merge { source, .. }), Some(index)) => Staged::Merged(index, source),
+            (Some(WriteOp::Merge { source, .. }), None) => Staged::Added(source),
+            (Some(WriteOp::Append { batches }), _) => match batches.first() {
+                Some(b) => Staged::Added(b),
+                None => Staged::Unchanged,
+            },
+            (Some(WriteOp::ReplacePartition { batches, scope }), _) => match batches.first() {
+                Some(b) => Staged::Replaced(scope, b),
+                None => Staged::Unchanged,
+            },
+        }
+    }
+}
+
 /// Plans and applies `req` in one commit (or none when nothing changes). When a concurrent
 /// writer commits first and Delta reports a conflict, the write is planned again against the
 /// new table state and retried, up to [`MAX_CONFLICT_RETRIES`] times. When storage fails
@@ -124,9 +177,24 @@ enum Attempt {
 /// landed: if it did, the write is done (a landed commit is never applied twice); if not,
 /// it is tried again up to [`MAX_STORAGE_RETRIES`] times. Never a partial write.
 pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<WriteSummary> {
+    let first = plan(store, &req).await?;
+    write_planned(store, req, first).await
+}
+
+/// [`write`], starting from a plan already made (and audited) against the table.
+pub async fn write_planned(
+    store: &dyn TableStore,
+    req: WriteRequest<'_>,
+    first: WritePlan,
+) -> Result<WriteSummary> {
     let (mut conflicts, mut failures) = (0, 0);
+    let mut planned = Some(first);
     loop {
-        match write_once(store, &req).await? {
+        let p = match planned.take() {
+            Some(p) => p,
+            None => plan(store, &req).await?,
+        };
+        match commit_planned(store, &req, p).await? {
             Attempt::Done(summary) => return Ok(summary),
             Attempt::Again(e @ Error::Core(phlo_core::Error::Conflict { .. })) => {
                 conflicts += 1;
@@ -144,7 +212,8 @@ pub async fn write(store: &dyn TableStore, req: WriteRequest<'_>) -> Result<Writ
     }
 }
 
-async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<Attempt> {
+/// Plans `req` against the table's current version: nothing is written.
+pub async fn plan(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<WritePlan> {
     let table = req.table;
     let version_before = store.version(table).await?;
     let mut summary = WriteSummary {
@@ -173,13 +242,22 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<At
             summary.rows_inserted = plan.new;
             summary.rows_updated = plan.changed;
             if plan.source.num_rows() == 0 {
-                return Ok(Attempt::Done(summary));
+                return Ok(WritePlan {
+                    summary,
+                    op: None,
+                    index: None,
+                });
             }
-            WriteOp::Merge {
-                source: plan.source,
-                keys: req.key.iter().map(|k| k.to_string()).collect(),
-                target_partitions: Some(plan.target_partitions),
-            }
+            let index = KeyIndex::build(&keys::key_columns(&plan.source, req.key)?)?;
+            return Ok(WritePlan {
+                summary,
+                op: Some(WriteOp::Merge {
+                    source: plan.source,
+                    keys: req.key.iter().map(|k| k.to_string()).collect(),
+                    target_partitions: Some(plan.target_partitions),
+                }),
+                index: Some(Arc::new(index)),
+            });
         }
         (MergeStrategy::ReplacePartition, Some(_)) => {
             let existing = partition_hashes(store, table, &req.scope, has_hash).await?;
@@ -190,7 +268,11 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<At
                 if existing.hashes.as_ref() == Some(&load_hashes) {
                     summary.rows_deleted = 0;
                     summary.rows_unchanged = load_hashes.len() as u64;
-                    return Ok(Attempt::Done(summary));
+                    return Ok(WritePlan {
+                        summary,
+                        op: None,
+                        index: None,
+                    });
                 }
             }
             summary.rows_inserted = req.load.num_rows() as u64;
@@ -200,6 +282,27 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<At
             }
         }
     };
+    Ok(WritePlan {
+        summary,
+        op: Some(op),
+        index: None,
+    })
+}
+
+/// Commits `plan` (planned against `plan.summary.version_before`).
+async fn commit_planned(
+    store: &dyn TableStore,
+    req: &WriteRequest<'_>,
+    plan: WritePlan,
+) -> Result<Attempt> {
+    let table = req.table;
+    let WritePlan {
+        mut summary, op, ..
+    } = plan;
+    let Some(op) = op else {
+        return Ok(Attempt::Done(summary));
+    };
+    let version_before = summary.version_before;
     let txn_version = store
         .app_transaction(table, &req.app_id)
         .await?
@@ -242,28 +345,6 @@ async fn write_once(store: &dyn TableStore, req: &WriteRequest<'_>) -> Result<At
     }
     summary.version_after = Some(outcome.version_after);
     Ok(Attempt::Done(summary))
-}
-
-/// Read access to a string column of either layout, without copying it.
-enum Strings<'a> {
-    Utf8(&'a arrow::array::StringArray),
-    View(&'a arrow::array::StringViewArray),
-}
-
-impl<'a> Strings<'a> {
-    fn of(array: &'a dyn Array) -> Option<Self> {
-        array
-            .as_string_opt::<i32>()
-            .map(Strings::Utf8)
-            .or_else(|| array.as_string_view_opt().map(Strings::View))
-    }
-
-    fn get(&self, i: usize) -> Option<&'a str> {
-        match self {
-            Strings::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
-            Strings::View(a) => a.is_valid(i).then(|| a.value(i)),
-        }
-    }
 }
 
 /// `array` as `Utf8` (tables may be read back as `Utf8View`).
@@ -332,6 +413,103 @@ struct MergePlan {
     target_partitions: Vec<Option<String>>,
 }
 
+/// The merge rule (SEMANTICS §4 step 6): each load row is **new** (its key is not in the
+/// table), **changed** (a target row has its key with another row hash: it is replaced,
+/// and the target row's physical partition is one the merge must rewrite) or
+/// **unchanged** (same key, same hash: left out of the commit). Fed the target's rows batch
+/// by batch, it needs no I/O of its own.
+pub struct MergeRule<'a> {
+    load: &'a RecordBatch,
+    index: KeyIndex,
+    /// The target's key types the load's keys were cast to.
+    load_hashes: Option<ArrayRef>,
+    /// 0 = new, 1 = changed, 2 = unchanged, per load row.
+    state: Vec<u8>,
+    partitions: BTreeSet<Option<String>>,
+}
+
+impl<'a> MergeRule<'a> {
+    /// A rule for `load` keyed by `key`, probing targets whose key columns have the types
+    /// `target_types` (the load's keys are cast to them once, not every target batch).
+    pub fn new(
+        load: &'a RecordBatch,
+        key: &[&str],
+        target_types: &[Option<arrow::datatypes::DataType>],
+    ) -> Result<Self> {
+        let columns: Vec<ArrayRef> = keys::key_columns(load, key)?
+            .into_iter()
+            .zip(target_types.iter().chain(std::iter::repeat(&None)))
+            .map(|(c, t)| match t {
+                Some(t) if t != c.data_type() => Ok(arrow::compute::cast(&c, t)?),
+                _ => Ok(c),
+            })
+            .collect::<Result<_>>()?;
+        let load_hashes = match load.column_by_name(ROW_HASH) {
+            Some(c) => Some(utf8(c)?),
+            None => None,
+        };
+        Ok(MergeRule {
+            load,
+            index: KeyIndex::build(&columns)?,
+            load_hashes,
+            state: vec![0u8; load.num_rows()],
+            partitions: BTreeSet::new(),
+        })
+    }
+
+    /// Classifies against one batch of target rows: their key columns, row hashes (when
+    /// the table has them) and physical partition values (when partitioned).
+    pub fn observe(
+        &mut self,
+        target_keys: &[ArrayRef],
+        target_hashes: Option<&ArrayRef>,
+        target_partitions: Option<&ArrayRef>,
+    ) -> Result<()> {
+        let matched = self.index.probe(target_keys)?;
+        let hashes = target_hashes.and_then(|h| Strings::of(h.as_ref()));
+        let load_hashes = self
+            .load_hashes
+            .as_ref()
+            .and_then(|h| Strings::of(h.as_ref()));
+        let physical = match target_partitions {
+            Some(p) => Some(utf8(p)?),
+            None => None,
+        };
+        let physical = physical.as_ref().and_then(|p| Strings::of(p.as_ref()));
+        for (i, m) in matched.iter().enumerate() {
+            let Some(j) = *m else { continue };
+            let j = j as usize;
+            let same = match (&hashes, &load_hashes) {
+                (Some(h), Some(l)) => h.get(i).is_some() && h.get(i) == l.get(j),
+                _ => false,
+            };
+            if same {
+                self.state[j] = 2;
+            } else {
+                self.state[j] = 1;
+                self.partitions
+                    .insert(physical.as_ref().and_then(|p| p.get(i).map(str::to_string)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows to write (new and changed), the counts, and the physical partitions the
+    /// merge must rewrite.
+    fn finish(self) -> Result<MergePlan> {
+        let count = |v: u8| self.state.iter().filter(|s| **s == v).count() as u64;
+        let (new, changed, unchanged) = (count(0), count(1), count(2));
+        let mask = BooleanArray::from(self.state.iter().map(|s| *s != 2).collect::<Vec<_>>());
+        Ok(MergePlan {
+            source: filter_record_batch(self.load, &mask)?,
+            unchanged,
+            new,
+            changed,
+            target_partitions: self.partitions.into_iter().collect(),
+        })
+    }
+}
+
 /// Classifies the load against the target: new, changed (and where it lives), unchanged.
 async fn plan_merge(
     store: &dyn TableStore,
@@ -339,73 +517,21 @@ async fn plan_merge(
     req: &WriteRequest<'_>,
     has_hash: bool,
 ) -> Result<MergePlan> {
-    let load = &req.load;
     let provider_schema = match store.provider(table).await? {
         Some(p) => p.schema(),
         None => return Err(phlo_core::Error::internal("merge target vanished").into()),
     };
-    // Keys are encoded in the target's types (e.g. Utf8View as read back): the 1M-row load
-    // is cast once instead of every scanned target batch.
-    let key_cols: Vec<Arc<dyn Array>> = req
+    let target_types: Vec<Option<arrow::datatypes::DataType>> = req
         .key
         .iter()
         .map(|k| {
-            let column = load.column_by_name(k).ok_or_else(|| {
-                Error::Core(phlo_core::Error::internal(format!(
-                    "key column `{k}` missing from load"
-                )))
-            })?;
-            match provider_schema.field_with_name(k) {
-                Ok(f) if f.data_type() != column.data_type() => {
-                    Ok(arrow::compute::cast(column, f.data_type())?)
-                }
-                _ => Ok(column.clone()),
-            }
+            provider_schema
+                .field_with_name(k)
+                .ok()
+                .map(|f| f.data_type().clone())
         })
-        .collect::<Result<_>>()?;
-    let converter = RowConverter::new(
-        key_cols
-            .iter()
-            .map(|c| SortField::new(c.data_type().clone()))
-            .collect(),
-    )?;
-    // One string key (the common case) is looked up as text; other keys as arrow-row bytes.
-    let load_strings = match key_cols.as_slice() {
-        [c] if c.null_count() == 0 => Strings::of(c.as_ref()),
-        _ => None,
-    };
-    let load_rows = match load_strings {
-        Some(_) => None,
-        None => Some(converter.convert_columns(&key_cols)?),
-    };
-    let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(load.num_rows());
-    match (&load_strings, &load_rows) {
-        (Some(strings), _) => {
-            for i in 0..load.num_rows() {
-                if let Some(k) = strings.get(i) {
-                    index.insert(k.as_bytes(), i as u32);
-                }
-            }
-        }
-        (None, Some(rows)) => {
-            for i in 0..rows.num_rows() {
-                index.insert(rows.row(i).data(), i as u32);
-            }
-        }
-        (None, None) => {}
-    }
-    // Compared as hex text: parsing millions of target hashes back to numbers costs more.
-    let load_hash_column = match load.column_by_name(ROW_HASH) {
-        Some(c) => Some(utf8(c)?),
-        None => None,
-    };
-    let load_hashes = load_hash_column
-        .as_ref()
-        .and_then(|c| c.as_string_opt::<i32>());
-    // 0 = new, 1 = changed, 2 = unchanged
-    let mut state = vec![0u8; load.num_rows()];
-    let mut partitions: BTreeSet<Option<String>> = BTreeSet::new();
-
+        .collect();
+    let mut rule = MergeRule::new(&req.load, req.key, &target_types)?;
     let target_has_hash = has_hash && table_has_column(&provider_schema, ROW_HASH);
     let physical = req
         .layout
@@ -422,73 +548,14 @@ async fn plan_merge(
     }
     let n_keys = req.key.len();
     scan(store, table, &columns, None, |b| {
-        let target_keys: Vec<Arc<dyn Array>> = b.columns()[..n_keys]
-            .iter()
-            .zip(&key_cols)
-            .map(|(t, l)| {
-                if t.data_type() == l.data_type() {
-                    Ok(t.clone())
-                } else {
-                    arrow::compute::cast(t, l.data_type())
-                }
-            })
-            .collect::<std::result::Result<_, _>>()?;
-        let target_strings = match (&load_strings, target_keys.as_slice()) {
-            (Some(_), [c]) => Strings::of(c.as_ref()),
-            _ => None,
-        };
-        let rows = match target_strings {
-            Some(_) => None,
-            None => Some(converter.convert_columns(&target_keys)?),
-        };
-        let hashes = if target_has_hash {
-            Strings::of(b.column(n_keys).as_ref())
-        } else {
-            None
-        };
-        // Physical partition values as Delta writes them (`2025-01-15`, `eu`).
-        let physical_values = match physical {
-            Some(_) => Some(utf8(b.column(b.num_columns() - 1))?),
-            None => None,
-        };
-        let physical_values = physical_values
-            .as_ref()
-            .and_then(|c| c.as_string_opt::<i32>());
-        for i in 0..b.num_rows() {
-            let key = match (&target_strings, &rows) {
-                (Some(t), _) => t.get(i).map(str::as_bytes),
-                (None, Some(r)) => Some(r.row(i).data()),
-                (None, None) => None,
-            };
-            let Some(&j) = key.and_then(|k| index.get(k)) else {
-                continue;
-            };
-            let same = match (&hashes, load_hashes) {
-                (Some(h), Some(l)) => h.get(i) == Some(l.value(j as usize)),
-                _ => false,
-            };
-            if same {
-                state[j as usize] = 2;
-            } else {
-                state[j as usize] = 1;
-                partitions.insert(
-                    physical_values.and_then(|d| d.is_valid(i).then(|| d.value(i).to_string())),
-                );
-            }
-        }
-        Ok(())
+        let keys = &b.columns()[..n_keys];
+        let hashes = target_has_hash.then(|| b.column(n_keys));
+        let partitions = physical.map(|_| b.column(b.num_columns() - 1));
+        rule.observe(keys, hashes, partitions)
     })
     .await?;
-    let unchanged = state.iter().filter(|s| **s == 2).count() as u64;
-    let changed = state.iter().filter(|s| **s == 1).count() as u64;
-    let new = state.iter().filter(|s| **s == 0).count() as u64;
-    let mask = BooleanArray::from(state.iter().map(|s| *s != 2).collect::<Vec<_>>());
-    let source = filter_record_batch(load, &mask)?;
-    Ok(MergePlan {
-        source,
-        unchanged,
-        new,
-        changed,
-        target_partitions: partitions.into_iter().collect(),
-    })
+    rule.finish()
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,14 +5,18 @@
 //! replace, plus the load), registered under the table's own name so checks and custom SQL
 //! see the post-commit state. Nothing is written until the blocking checks pass.
 
-use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
-use datafusion::common::JoinType;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::{SessionContext, col};
+use phlo_core::keys::KeyIndex;
 use phlo_core::metadata::PARTITION_DATE;
 use phlo_core::names::TableName;
 use phlo_core::partition::{PartitionKey, PartitionScope};
-use phlo_core::spec::MergeStrategy;
+use phlo_ingest::write::{Staged, WritePlan};
 use phlo_quality::{CheckScope, QualityReport, ScopeWindow, run_checks};
 
 use super::Runtime;
@@ -153,12 +157,12 @@ impl Runtime {
             .unwrap_or_default()
     }
 
-    /// The audit: runs the table's checks on the staged result of `load` before the commit.
+    /// The audit: runs the table's checks on the staged result of the planned write — the
+    /// table as the commit of `plan` will leave it — before that commit.
     pub(crate) async fn audit(
         &self,
         table: &TableName,
-        load: &RecordBatch,
-        strategy: MergeStrategy,
+        plan: &WritePlan,
         key: &[&str],
         step: &PlanStep,
         run_id: &str,
@@ -166,43 +170,46 @@ impl Runtime {
         if self.registry.quality_for(table).is_empty() {
             return Ok(None);
         }
-        let scope = &step.scope;
         let ctx = self.session().await?;
-        let staged = ctx.read_batch(load.clone())?;
-        let staged = match self.store.provider(table).await? {
-            None => staged,
-            Some(target) => {
-                let target = ctx.read_table(target)?;
-                let kept = match strategy {
-                    MergeStrategy::Append => target,
-                    MergeStrategy::ReplacePartition => match scope {
-                        PartitionScope::Whole => target.limit(0, Some(0))?,
-                        PartitionScope::Key { .. } => {
-                            target.filter(scope.predicate().is_not_true())?
-                        }
-                    },
-                    MergeStrategy::Merge => {
-                        let keys = ctx.read_batch(
-                            load.project(
-                                &key.iter()
-                                    .filter_map(|k| load.schema().index_of(k).ok())
-                                    .collect::<Vec<_>>(),
-                            )?,
-                        )?;
-                        let renamed: Vec<String> =
-                            key.iter().map(|k| format!("__phlo_key_{k}")).collect();
-                        let keys = keys.select(
-                            key.iter()
-                                .zip(&renamed)
-                                .map(|(k, r)| col(*k).alias(r))
-                                .collect::<Vec<_>>(),
-                        )?;
-                        let left: Vec<&str> = key.to_vec();
-                        let right: Vec<&str> = renamed.iter().map(String::as_str).collect();
-                        target.join(keys, JoinType::LeftAnti, &left, &right, None)?
-                    }
-                };
-                kept.union_by_name(staged)?
+        let target = match self.store.provider(table).await? {
+            Some(t) => Some(ctx.read_table(t)?),
+            None => None,
+        };
+        let staged = match (plan.staged(), target) {
+            (Staged::Unchanged, Some(target)) => target,
+            (Staged::Unchanged, None) => return Ok(None),
+            (Staged::Added(rows), None)
+            | (Staged::Replaced(_, rows), None)
+            | (Staged::Merged(_, rows), None) => ctx.read_batch(rows.clone())?,
+            (Staged::Added(rows), Some(target)) => {
+                target.union_by_name(ctx.read_batch(rows.clone())?)?
+            }
+            (Staged::Replaced(scope, rows), Some(target)) => {
+                let rows = ctx.read_batch(rows.clone())?;
+                match scope {
+                    PartitionScope::Whole => rows,
+                    PartitionScope::Key { .. } => target
+                        .filter(scope.predicate().is_not_true())?
+                        .union_by_name(rows)?,
+                }
+            }
+            (Staged::Merged(index, rows), Some(target)) => {
+                // The target's rows whose key the write does not replace, tested against
+                // the same key index the commit's rewrite uses.
+                let schema = target.schema().clone();
+                let types = key
+                    .iter()
+                    .map(|k| {
+                        schema
+                            .field_with_unqualified_name(k)
+                            .map(|f| f.data_type().clone())
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let not_replaced = not_in_index(index.clone(), types);
+                let args = key.iter().map(|k| col(*k)).collect();
+                target
+                    .filter(not_replaced.call(args))?
+                    .union_by_name(ctx.read_batch(rows.clone())?)?
             }
         };
         let staged_ctx = self
@@ -226,4 +233,22 @@ impl Runtime {
             .await?;
         Ok(Some(outcome))
     }
+}
+
+/// A predicate over the key columns: `true` for rows whose key `index` does not hold.
+fn not_in_index(index: Arc<KeyIndex>, types: Vec<DataType>) -> ScalarUDF {
+    let fun = Arc::new(move |args: &[ColumnarValue]| {
+        let arrays = ColumnarValue::values_to_arrays(args)?;
+        let mask = index
+            .keep_mask(&arrays)
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(ColumnarValue::Array(Arc::new(mask)))
+    });
+    create_udf(
+        "phlo_not_replaced",
+        types,
+        DataType::Boolean,
+        Volatility::Immutable,
+        fun,
+    )
 }

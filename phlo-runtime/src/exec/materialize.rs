@@ -213,17 +213,32 @@ impl Runtime {
             ),
             ("phlo.run_id".to_string(), serde_json::json!(report.run_id)),
         ];
-        // 7. Audit before publish: blocking checks on the staged result gate the commit.
-        if prepared.load.num_rows() > 0 {
+        let request = WriteRequest {
+            table,
+            load: prepared.load.clone(),
+            strategy: spec.merge_strategy,
+            key: spec.unique_key,
+            scope: step.scope.clone(),
+            layout: step.layout.clone(),
+            allow_new_columns: !prepared.added_columns.is_empty(),
+            app_id: step.app_id.clone(),
+            metadata: metadata.clone(),
+        };
+        // The write's plan: what the commit will carry (new, changed, unchanged rows).
+        let write_plan = if prepared.load.num_rows() > 0 {
+            Some(
+                phlo_ingest::write::plan(self.store.as_ref(), &request)
+                    .instrument(info_span!("plan_write", table = %table))
+                    .await?,
+            )
+        } else {
+            None
+        };
+        // 7. Audit before publish: blocking checks on the staged result of that plan gate
+        // the commit.
+        if let Some(write_plan) = &write_plan {
             let audit = self
-                .audit(
-                    table,
-                    &prepared.load,
-                    spec.merge_strategy,
-                    spec.unique_key,
-                    step,
-                    &report.run_id,
-                )
+                .audit(table, write_plan, spec.unique_key, step, &report.run_id)
                 .instrument(info_span!("audit"))
                 .await?;
             if let Some((quality, blocked)) = audit {
@@ -239,25 +254,11 @@ impl Runtime {
                 return Err(timeout());
             }
         }
-        if prepared.load.num_rows() == 0 {
-            report.status = RunStatus::NoData;
-        } else {
-            let summary = phlo_ingest::write(
-                self.store.as_ref(),
-                WriteRequest {
-                    table,
-                    load: prepared.load.clone(),
-                    strategy: spec.merge_strategy,
-                    key: spec.unique_key,
-                    scope: step.scope.clone(),
-                    layout: step.layout.clone(),
-                    allow_new_columns: !prepared.added_columns.is_empty(),
-                    app_id: step.app_id.clone(),
-                    metadata: metadata.clone(),
-                },
-            )
-            .instrument(info_span!("write", table = %table))
-            .await?;
+        if let Some(write_plan) = write_plan {
+            let summary =
+                phlo_ingest::write::write_planned(self.store.as_ref(), request, write_plan)
+                    .instrument(info_span!("write", table = %table))
+                    .await?;
             report.rows_inserted = summary.rows_inserted;
             report.rows_updated = summary.rows_updated;
             report.rows_unchanged = summary.rows_unchanged;
@@ -271,6 +272,8 @@ impl Runtime {
                 version_after = ?summary.version_after,
                 "committed"
             );
+        } else {
+            report.status = RunStatus::NoData;
         }
 
         // Invalid rows of this partition, replacing the previous run's (idempotent).
@@ -301,14 +304,20 @@ impl Runtime {
                 attempt,
                 ctx.started_at,
             );
-            let call = tokio::spawn((asset.descriptor.fetch)(pctx));
-            let result: std::result::Result<Vec<RecordBatch>, BoxError> = match call.await {
-                Ok(r) => r,
-                Err(join) => Err(Box::new(Error::Panicked {
-                    asset: name.to_string(),
-                    message: crate::fetch::panic_message(join),
-                })),
-            };
+            // In a JoinSet: when the run times out the set is dropped and the call aborted.
+            let mut call = tokio::task::JoinSet::new();
+            call.spawn((asset.descriptor.fetch)(pctx));
+            let result: std::result::Result<Vec<RecordBatch>, BoxError> =
+                match call.join_next().await {
+                    Some(Ok(r)) => r,
+                    Some(Err(join)) => Err(Box::new(Error::Panicked {
+                        asset: name.to_string(),
+                        message: crate::fetch::panic_message(join),
+                    })),
+                    None => Err(Box::new(phlo_core::Error::internal(
+                        "the call was not spawned",
+                    ))),
+                };
             let error = match result {
                 Ok(batches) => return Ok(batches),
                 Err(e) => e,

@@ -381,6 +381,40 @@ impl Registry {
                 }
             )));
         };
+        // Plan-time validation: every column a check says it reads is a column of the
+        // table (its schema's fields and the metadata columns), unless the table may grow
+        // columns at run time (`schema_policy = "additive"`).
+        let schema = writer.descriptor.schema;
+        if schema.policy != phlo_core::schema::SchemaPolicy::Additive {
+            let mut columns: Vec<String> =
+                schema.fields.iter().map(|f| f.name.to_string()).collect();
+            if writer.descriptor.spec.add_metadata_columns {
+                columns.extend(
+                    phlo_ingest::metadata::metadata_fields(&writer.partitions)
+                        .iter()
+                        .map(|f| f.name().clone()),
+                );
+            } else {
+                columns.extend(
+                    writer
+                        .partitions
+                        .metadata_fields()
+                        .iter()
+                        .map(|f| f.name().clone()),
+                );
+            }
+            for check in (d.checks)() {
+                for column in check.columns() {
+                    if !columns.contains(&column) {
+                        return Err(invalid(format!(
+                            "check `{}` reads column `{column}`, which `{table}` does not have; its columns: {}",
+                            check.name(),
+                            columns.join(", ")
+                        )));
+                    }
+                }
+            }
+        }
         let partitions = writer.partitions.clone();
         let partition_column = d
             .spec

@@ -160,3 +160,40 @@ fn nodes_carry_kind_partitions_and_upstream_dependencies() -> Result<()> {
     assert_eq!(SCHEMA.fields.len(), 2);
     Ok(())
 }
+
+#[test]
+fn check_columns_are_validated_against_the_table_when_registering() -> Result<()> {
+    fn checks() -> Vec<Box<dyn phlo_quality::Check>> {
+        vec![
+            Box::new(phlo_quality::NullCheck::new(["id", "_phlo_partition_date"])),
+            Box::new(phlo_quality::RangeCheck::new("price").min(0.0)),
+        ]
+    }
+    fn good() -> Vec<Box<dyn phlo_quality::Check>> {
+        vec![Box::new(phlo_quality::NullCheck::new([
+            "id",
+            "value",
+            "_phlo_row_hash",
+        ]))]
+    }
+    let bad = QualityDescriptor {
+        checks,
+        ..quality("checks", "events")
+    };
+    match Registry::from_parts([descriptor("events", spec("events"))], [bad]) {
+        Err(Error::InvalidAsset { reason, .. }) => {
+            assert!(reason.contains("`price`"), "{reason}");
+            assert!(
+                reason.contains("id, value, _phlo_partition_date"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let ok = QualityDescriptor {
+        checks: good,
+        ..quality("checks", "events")
+    };
+    Registry::from_parts([descriptor("events", spec("events"))], [ok])?;
+    Ok(())
+}

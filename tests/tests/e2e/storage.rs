@@ -240,12 +240,19 @@ async fn a_missing_data_file_is_a_storage_error_never_a_failed_check() -> phlo::
         )])],
     );
     let run = rt.materialize("events_audited", DAY).await;
-    assert!(
-        matches!(
-            &run,
-            Err(Error::Unreadable { .. }) | Err(Error::Core(CoreError::DataFile { .. }))
-        ),
-        "{run:?}"
+    match &run {
+        Err(Error::Ingest(phlo::crates::ingest::Error::Core(CoreError::DataFile {
+            path, ..
+        })))
+        | Err(Error::Core(CoreError::DataFile { path, .. })) => {
+            assert!(path.ends_with(".parquet"), "{path}");
+        }
+        Err(Error::Unreadable { reason, .. }) => assert!(reason.contains(".parquet")),
+        other => panic!("expected a storage error naming the file, got {other:?}"),
+    }
+    assert_eq!(
+        run.as_ref().err().map(Error::class),
+        Some(phlo::ErrorClass::RunFailed)
     );
     assert!(
         !matches!(&run, Err(Error::QualityGate { .. })),

@@ -14,17 +14,12 @@
 //! writer per core and commits protocol, metadata and adds together ([`create`]).
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, new_null_array,
-};
-use arrow::buffer::BooleanBuffer;
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, new_null_array};
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, SchemaRef};
-use arrow_row::{RowConverter, SortField};
 use deltalake::DeltaTable;
 use deltalake::datafile::writer::{DeltaWriter, WriterConfig};
 use deltalake::kernel::Action;
@@ -33,10 +28,11 @@ use deltalake::logstore::ObjectStoreRef;
 use deltalake::operations::write::configs::WriterStatsConfig;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use deltalake::protocol::{DeltaOperation, MergePredicate};
-use futures::{StreamExt, TryStreamExt};
-use hashbrown::{DefaultHashBuilder, HashTable};
+use futures::TryStreamExt;
+use tokio::task::JoinSet;
 
 use super::encoding::writer_properties;
+use crate::keys::KeyIndex;
 use crate::names::TableName;
 use crate::storage::TableLayout;
 use crate::{Error, Result};
@@ -237,7 +233,7 @@ fn read_error(table: &str, path: &Path, e: impl std::fmt::Display) -> Error {
 async fn rewrite_file(
     c: Candidate,
     plan: Arc<PlanShared>,
-    source_keys: Arc<SourceKeys>,
+    source_keys: Arc<KeyIndex>,
 ) -> Result<FileOutcome> {
     let bytes = tokio::fs::read(&c.local)
         .await
@@ -251,7 +247,7 @@ async fn rewrite_file(
     let (mut matched, mut copied) = (0u64, 0u64);
     for batch in reader {
         let batch = batch.map_err(|e| read_error(&plan.table, &c.local, e))?;
-        let keep = source_keys.keep_mask(&batch, &plan.key_indices, &plan.schema)?;
+        let keep = source_keys.keep_mask(&key_columns(&batch, &plan.key_indices, &plan.schema)?)?;
         matched += keep.false_count() as u64;
         let kept = filter_record_batch(&batch, &keep)?;
         if kept.num_rows() == 0 {
@@ -292,97 +288,12 @@ async fn rewrite_file(
     })
 }
 
-/// The source's keys, to test target rows against.
-enum SourceKeys {
-    /// One string key: the source's values, indexed by a table of row positions.
-    Utf8 {
-        values: StringArray,
-        table: HashTable<u32>,
-        state: DefaultHashBuilder,
-    },
-    /// Anything else: `arrow-row` encodings.
-    Rows {
-        fields: Vec<SortField>,
-        set: hashbrown::HashSet<Vec<u8>>,
-    },
-}
-
-impl SourceKeys {
-    fn build(source: &RecordBatch, key_indices: &[usize], schema: &SchemaRef) -> Result<Self> {
-        let columns = key_columns(source, key_indices, schema)?;
-        if let [c] = columns.as_slice()
-            && matches!(
-                c.data_type(),
-                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-            )
-        {
-            let values = cast(c, &DataType::Utf8)?.as_string::<i32>().clone();
-            let state = DefaultHashBuilder::default();
-            let mut table: HashTable<u32> = HashTable::with_capacity(values.len());
-            for i in 0..values.len() {
-                if values.is_null(i) {
-                    continue;
-                }
-                let h = state.hash_one(values.value(i));
-                table.insert_unique(h, i as u32, |&j| state.hash_one(values.value(j as usize)));
-            }
-            return Ok(SourceKeys::Utf8 {
-                values,
-                table,
-                state,
-            });
-        }
-        let fields: Vec<SortField> = columns
-            .iter()
-            .map(|c| SortField::new(c.data_type().clone()))
-            .collect();
-        let rows = RowConverter::new(fields.clone())?.convert_columns(&columns)?;
-        let set = (0..rows.num_rows())
-            .map(|r| rows.row(r).data().to_vec())
-            .collect();
-        Ok(SourceKeys::Rows { fields, set })
-    }
-
-    /// `true` for the rows of `batch` whose key is not in the source (null keys never
-    /// match).
-    fn keep_mask(
-        &self,
-        batch: &RecordBatch,
-        key_indices: &[usize],
-        schema: &SchemaRef,
-    ) -> Result<BooleanArray> {
-        let columns = key_columns(batch, key_indices, schema)?;
-        match self {
-            SourceKeys::Utf8 {
-                values,
-                table,
-                state,
-            } => {
-                let target = match columns.first() {
-                    Some(c) if c.data_type() == &DataType::Utf8 => c.clone(),
-                    Some(c) => cast(c, &DataType::Utf8)?,
-                    None => return Err(Error::internal("no key column")),
-                };
-                let target = target.as_string::<i32>();
-                let keep = BooleanBuffer::collect_bool(target.len(), |i| {
-                    if target.is_null(i) {
-                        return true;
-                    }
-                    let k = target.value(i);
-                    table
-                        .find(state.hash_one(k), |&j| values.value(j as usize) == k)
-                        .is_none()
-                });
-                Ok(BooleanArray::new(keep, None))
-            }
-            SourceKeys::Rows { fields, set } => {
-                let rows = RowConverter::new(fields.clone())?.convert_columns(&columns)?;
-                Ok((0..rows.num_rows())
-                    .map(|r| Some(!set.contains(rows.row(r).data())))
-                    .collect())
-            }
-        }
-    }
+/// What a task of the rewrite produced.
+enum Done {
+    /// The source's files.
+    Source(Vec<deltalake::kernel::Add>),
+    /// One candidate file, rewritten or left alone.
+    File(FileOutcome),
 }
 
 /// What every file task shares.
@@ -414,7 +325,11 @@ pub(super) async fn execute(
     let key_indices = key_indices(&plan.schema, keys)?;
     // Same columns (checked by `plan`), in the table's order and types.
     let source = to_table_schema(&plan.schema, &source, None)?;
-    let source_keys = Arc::new(SourceKeys::build(&source, &key_indices, &plan.schema)?);
+    let source_keys = Arc::new(KeyIndex::build(&key_columns(
+        &source,
+        &key_indices,
+        &plan.schema,
+    )?)?);
     let shared = Arc::new(PlanShared {
         table: table.to_string(),
         schema: plan.schema.clone(),
@@ -427,30 +342,41 @@ pub(super) async fn execute(
 
     // The source, written by one writer while the files are rewritten (the cores are
     // busy with those; more writers would only hold more buffers at once).
+    // Every task lives in one JoinSet: if this write is abandoned (a timeout, an error of
+    // another task), dropping the set aborts them all, so no writer outlives the write.
     let source_rows = source.num_rows() as u64;
-    let source_task = tokio::spawn(write_files(
-        table.to_string(),
-        plan.store.clone(),
-        plan.writer.clone(),
-        source,
-        1,
-    ));
-    let outcomes: Vec<FileOutcome> = futures::stream::iter(plan.candidates)
-        .map(|c| {
-            let shared = shared.clone();
-            let keys = source_keys.clone();
-            tokio::spawn(rewrite_file(c, shared, keys))
-        })
-        .buffer_unordered(workers)
-        .map(|joined| match joined {
-            Ok(r) => r,
-            Err(e) => Err(Error::internal(format!("a rewrite task failed: {e}"))),
-        })
-        .try_collect()
-        .await?;
-    let source_adds = source_task
-        .await
-        .map_err(|e| Error::internal(format!("the source write task failed: {e}")))??;
+    let mut tasks: JoinSet<Result<Done>> = JoinSet::new();
+    {
+        let (table, store, writer) = (table.to_string(), plan.store.clone(), plan.writer.clone());
+        tasks.spawn(async move {
+            write_files(table, store, writer, source, 1)
+                .await
+                .map(Done::Source)
+        });
+    }
+    let mut pending = plan.candidates.into_iter();
+    let mut outcomes: Vec<FileOutcome> = Vec::new();
+    let mut source_adds = Vec::new();
+    loop {
+        // The source writer plus up to one rewrite per core.
+        while tasks.len() <= workers {
+            let Some(c) = pending.next() else { break };
+            let (shared, keys) = (shared.clone(), source_keys.clone());
+            tasks.spawn(async move { rewrite_file(c, shared, keys).await.map(Done::File) });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        match joined.map_err(|e| Error::internal(format!("a rewrite task failed: {e}")))?? {
+            Done::Source(adds) => source_adds = adds,
+            Done::File(o) => outcomes.push(o),
+        }
+    }
+    // Completion order is not deterministic; the commit's actions are.
+    outcomes.sort_by(|a, b| {
+        let path = |o: &FileOutcome| o.remove.as_ref().map(|r| r.path.clone());
+        path(a).cmp(&path(b))
+    });
 
     let mut actions: Vec<Action> = Vec::new();
     let (mut updated, mut copied) = (0u64, 0u64);
@@ -508,13 +434,14 @@ async fn write_files(
     let rows = batch.num_rows();
     let workers = max_writers.min(rows.div_ceil(PARALLEL_WRITE_ROWS)).max(1);
     let per = rows.div_ceil(workers).max(1);
-    let mut tasks = Vec::with_capacity(workers);
+    let mut tasks: JoinSet<Result<(usize, Vec<deltalake::kernel::Add>)>> = JoinSet::new();
     let mut offset = 0;
     while offset < rows {
         let len = per.min(rows - offset);
         let slice = batch.slice(offset, len);
         let (store, config, table) = (store.clone(), config.clone(), table.clone());
-        tasks.push(tokio::spawn(async move {
+        let at_offset = offset;
+        tasks.spawn(async move {
             let mut writer = DeltaWriter::new(store, config);
             let mut at = 0;
             while at < slice.num_rows() {
@@ -525,18 +452,21 @@ async fn write_files(
                     .map_err(|e| Error::storage(&table, e))?;
                 at += n;
             }
-            writer.close().await.map_err(|e| Error::storage(&table, e))
-        }));
+            let adds = writer
+                .close()
+                .await
+                .map_err(|e| Error::storage(&table, e))?;
+            Ok((at_offset, adds))
+        });
         offset += len;
     }
-    let mut adds = Vec::new();
-    for t in tasks {
-        adds.extend(
-            t.await
-                .map_err(|e| Error::internal(format!("a write task failed: {e}")))??,
-        );
+    let mut parts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        parts.push(joined.map_err(|e| Error::internal(format!("a write task failed: {e}")))??);
     }
-    Ok(adds)
+    // In slice order, whatever order the writers finished in.
+    parts.sort_by_key(|(at, _)| *at);
+    Ok(parts.into_iter().flat_map(|(_, adds)| adds).collect())
 }
 
 /// Creates the table with `batch` as its first data, in one commit (protocol, metadata
