@@ -79,3 +79,112 @@ fn exit_codes_tell_success_run_failure_and_usage_errors() -> std::io::Result<()>
     assert_eq!(run(d, &["check", "bronze.nope"]), code(2));
     Ok(())
 }
+
+#[test]
+fn each_failure_class_reaches_its_exit_code() -> std::io::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    // A blocking check that fails on data already in the table → 1.
+    let tokio = tokio::runtime::Runtime::new()?;
+    tokio.block_on(async {
+        let (rt, _) = crate::support::runtime("cli_block", d).await;
+        crate::support::input(
+            "cli_block",
+            vec![phlo_tests::events(&[
+                ("e1", "2025-01-15T01:00:00Z", 10.0, "a", Some("x")),
+                ("e2", "2025-01-15T02:00:00Z", 20.0, "b", Some("x")),
+            ])],
+        );
+        rt.materialize("events_audited", "2025-01-15")
+            .await
+            .unwrap_or_else(|e| panic!("seed: {e}"));
+    });
+    assert_eq!(
+        run(
+            d,
+            &[
+                "check",
+                "bronze.events_audited",
+                "--partition",
+                "2025-01-15"
+            ]
+        ),
+        code(0)
+    );
+    assert_eq!(
+        run(
+            d,
+            &[
+                "check",
+                "bronze.events_audited",
+                "--partition",
+                "2025-01-16"
+            ]
+        ),
+        code(1),
+        "an empty partition fails the blocking count check"
+    );
+    // Keys are parsed in the asset's own form: an ambiguous hour is a usage error → 2.
+    assert_eq!(
+        run(
+            d,
+            &[
+                "materialize",
+                "events_hourly",
+                "--partition",
+                "2025-10-26T01"
+            ]
+        ),
+        code(2)
+    );
+    // Plans are printed without running anything → 0.
+    assert_eq!(
+        run(
+            d,
+            &[
+                "backfill",
+                "events_hourly",
+                "--from",
+                "2025-10-26T00",
+                "--to",
+                "2025-10-26T03",
+                "--explain"
+            ]
+        ),
+        code(0)
+    );
+    assert_eq!(
+        run(
+            d,
+            &[
+                "--json",
+                "materialize",
+                "events_by_region",
+                "--partition",
+                "eu",
+                "--explain"
+            ]
+        ),
+        code(0)
+    );
+    // -v and -q are accepted, together they are a usage error.
+    assert_eq!(run(d, &["-v", "list"]), code(0));
+    assert_eq!(run(d, &["-q", "-v", "list"]), code(2));
+    Ok(())
+}
+
+#[test]
+fn error_lines_say_each_cause_once() {
+    let e = phlo::Error::Asset {
+        asset: "a".into(),
+        transient: false,
+        error: Box::new(phlo::Error::msg("upstream said 400")),
+    };
+    let text = phlo::cli::error_lines(&e);
+    assert_eq!(text, "error: asset `a` failed: upstream said 400");
+    assert_eq!(format!("{:?}", phlo::cli::exit_code(&e)), code(1));
+    let usage = phlo::Error::InvalidArgument {
+        message: "bad".into(),
+    };
+    assert_eq!(format!("{:?}", phlo::cli::exit_code(&usage)), code(2));
+}

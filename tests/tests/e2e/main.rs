@@ -13,3 +13,4 @@ mod retries;
 mod storage;
 mod strategies;
 mod support;
+mod tracing;
