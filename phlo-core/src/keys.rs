@@ -277,7 +277,7 @@ mod tests {
             Some("a"),
         ]));
         assert_eq!(
-            index.probe(&[view.clone()])?,
+            index.probe(std::slice::from_ref(&view))?,
             [Some(1), None, None, Some(0)]
         );
         let keep = index.keep_mask(&[view])?;

@@ -13,6 +13,7 @@
 //! app check TABLE [--partition KEY]
 //! app sql "SELECT …"
 //! app runs [--asset NAME] [--limit N]
+//! app status [--asset NAME]
 //! ```
 //!
 //! Keys are in the asset's partition form (`2025-01-15`, `2025-01-15T07`, `2025-01`, a
@@ -98,6 +99,12 @@ enum Command {
     Sql {
         /// The query.
         query: String,
+    },
+    /// Freshness of each asset and partition (exit code 1 when any asset FAILs).
+    Status {
+        /// Only this asset.
+        #[arg(long)]
+        asset: Option<String>,
     },
     /// Show recorded runs, newest last.
     Runs {
@@ -347,6 +354,50 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                 out(&pretty_format_batches(&batches)?.to_string());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { asset } => {
+            let statuses: Vec<crate::AssetStatus> = rt
+                .status()
+                .await?
+                .into_iter()
+                .filter(|s| asset.as_deref().is_none_or(|a| s.asset == a))
+                .collect();
+            if cli.json {
+                out(&serde_json::to_string_pretty(&statuses)?);
+            } else {
+                let mut t =
+                    table_of(&["asset", "partition", "freshness", "last success", "age (h)"]);
+                let text = |f: Option<crate::Freshness>| f.map_or("-".into(), |f| f.to_string());
+                for s in &statuses {
+                    t.add_row(vec![
+                        s.asset.clone(),
+                        s.latest_partition
+                            .clone()
+                            .map_or_else(|| "(asset)".into(), |p| format!("latest: {p}")),
+                        text(s.freshness),
+                        String::new(),
+                        String::new(),
+                    ]);
+                    for p in &s.partitions {
+                        t.add_row(vec![
+                            String::new(),
+                            p.partition.clone().unwrap_or_else(|| "-".into()),
+                            text(p.freshness),
+                            p.last_success.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                            p.age_hours.map(|a| format!("{a:.1}")).unwrap_or_default(),
+                        ]);
+                    }
+                }
+                out(&t.to_string());
+            }
+            let failing = statuses
+                .iter()
+                .any(|s| s.freshness == Some(crate::Freshness::Fail));
+            Ok(if failing {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Runs { asset, limit } => {
             let mut runs: Vec<RunReport> = rt

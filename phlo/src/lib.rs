@@ -128,7 +128,7 @@ pub fn validate<T: Schema>(
     )?)
 }
 pub use phlo_macros::{Schema, dbt_schema, ingestion, quality};
-pub use phlo_runtime::exec::Session;
+pub use phlo_runtime::exec::{AssetStatus, Freshness, PartitionStatus, Session};
 pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
 pub use phlo_runtime::{
     AssetKind, AssetNode, BackfillReport, PartitionArg, PartitionSelection, PlanStep, QualityRun,

@@ -141,7 +141,7 @@ async fn serve(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
 
 /// The example asset: merge, dedup last by ts.
 #[ingestion(table = "events", unique_key = "id", schema = Event, group = "api",
-            merge_strategy = "merge", dedup = "last", order_by = "ts")]
+            merge_strategy = "merge", dedup = "last", order_by = "ts", freshness_hours = (24, 48))]
 pub async fn api_events(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
     serve(ctx).await
 }

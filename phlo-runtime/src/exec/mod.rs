@@ -18,6 +18,7 @@ mod check_results;
 mod materialize;
 mod retry;
 mod runs;
+mod status;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,6 +37,7 @@ use crate::{Error, Result};
 
 pub use audit::QualityRun;
 pub use catalog::Session;
+pub use status::{AssetStatus, Freshness, PartitionStatus};
 
 /// Marker for materializing an unpartitioned asset: `rt.materialize("x", Unpartitioned)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -43,6 +43,11 @@ fn exit_codes_tell_success_run_failure_and_usage_errors() -> std::io::Result<()>
         code(0)
     );
     assert_eq!(run(d, &["runs", "--limit", "2"]), code(0));
+    assert_eq!(
+        run(d, &["status"]),
+        code(0),
+        "nothing has succeeded yet: UNKNOWN"
+    );
     assert_eq!(run(d, &["--json", "runs"]), code(0));
     assert_eq!(run(d, &["sql", "SELECT count(*) FROM _phlo.runs"]), code(0));
     assert_eq!(
@@ -98,7 +103,17 @@ fn each_failure_class_reaches_its_exit_code() -> std::io::Result<()> {
         rt.materialize("events_audited", "2025-01-15")
             .await
             .unwrap_or_else(|e| panic!("seed: {e}"));
+        rt.materialize("api_events", "2025-01-15")
+            .await
+            .unwrap_or_else(|e| panic!("seed: {e}"));
     });
+    // api_events declares freshness_hours = (24, 48); by the system clock its latest day
+    // has never run → FAIL → 1.
+    assert_eq!(run(d, &["status", "--asset", "api_events"]), code(1));
+    assert_eq!(
+        run(d, &["--json", "status", "--asset", "events_first"]),
+        code(0)
+    );
     assert_eq!(
         run(
             d,

@@ -294,3 +294,59 @@ async fn unknown_assets_and_bad_sql_are_clear_errors() -> phlo::Result<()> {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn freshness_judges_each_partition_and_the_asset_by_its_latest_partition() -> phlo::Result<()>
+{
+    use phlo::Freshness;
+    let dir = tempfile::tempdir()?;
+    let (rt, _) = runtime("fresh", dir.path()).await;
+    let api = |s: Vec<phlo::AssetStatus>| {
+        s.into_iter()
+            .find(|a| a.asset == "api_events")
+            .unwrap_or_else(|| panic!("api_events is listed"))
+    };
+    assert_eq!(api(rt.status().await?).freshness, Some(Freshness::Unknown));
+    // At 2025-01-15T12:00Z the latest complete day is 2025-01-14.
+    input(
+        "fresh",
+        vec![events(&[("e1", "2025-01-14T01:00:00Z", 1.0, "a", None)])],
+    );
+    rt.materialize("api_events", "2025-01-14").await?;
+    let fresh = api(rt.status().await?);
+    assert_eq!(fresh.latest_partition.as_deref(), Some("2025-01-14"));
+    assert_eq!(fresh.freshness, Some(Freshness::Pass));
+    // 30 hours later: that day's run is 30 h old (WARN), and the asset FAILs because its
+    // latest partition (2025-01-15) never ran — backfilling an old day does not help.
+    let later = now() + phlo::chrono::Duration::hours(30);
+    let rt = Runtime::builder(dir.path())
+        .clock(std::sync::Arc::new(phlo::FixedClock::new(later)))
+        .run_ids(std::sync::Arc::new(phlo::SequentialRunIds::new("fresh")))
+        .build()
+        .await?;
+    rt.materialize("api_events", "2025-01-01").await?;
+    let status = api(rt.status().await?);
+    assert_eq!(status.latest_partition.as_deref(), Some("2025-01-15"));
+    assert_eq!(status.freshness, Some(Freshness::Fail));
+    let by_key: Vec<(Option<String>, Option<Freshness>)> = status
+        .partitions
+        .iter()
+        .map(|p| (p.partition.clone(), p.freshness))
+        .collect();
+    assert_eq!(
+        by_key,
+        [
+            (Some("2025-01-01".into()), Some(Freshness::Pass)),
+            (Some("2025-01-14".into()), Some(Freshness::Warn)),
+        ]
+    );
+    // Assets without freshness_hours are listed without a verdict.
+    let other = rt
+        .status()
+        .await?
+        .into_iter()
+        .find(|a| a.asset == "events_first")
+        .map(|a| a.freshness);
+    assert_eq!(other, Some(None));
+    Ok(())
+}

@@ -293,7 +293,7 @@ enum Done {
     /// The source's files.
     Source(Vec<deltalake::kernel::Add>),
     /// One candidate file, rewritten or left alone.
-    File(FileOutcome),
+    File(Box<FileOutcome>),
 }
 
 /// What every file task shares.
@@ -362,14 +362,18 @@ pub(super) async fn execute(
         while tasks.len() <= workers {
             let Some(c) = pending.next() else { break };
             let (shared, keys) = (shared.clone(), source_keys.clone());
-            tasks.spawn(async move { rewrite_file(c, shared, keys).await.map(Done::File) });
+            tasks.spawn(async move {
+                rewrite_file(c, shared, keys)
+                    .await
+                    .map(|o| Done::File(Box::new(o)))
+            });
         }
         let Some(joined) = tasks.join_next().await else {
             break;
         };
         match joined.map_err(|e| Error::internal(format!("a rewrite task failed: {e}")))?? {
             Done::Source(adds) => source_adds = adds,
-            Done::File(o) => outcomes.push(o),
+            Done::File(o) => outcomes.push(*o),
         }
     }
     // Completion order is not deterministic; the commit's actions are.
