@@ -62,6 +62,7 @@ pub struct GlucoseReading {
 /// `measured_at` wins, and a reading re-sent on a later day updates the stored row.
 #[ingestion(table = "glucose_readings", unique_key = "reading_id", schema = GlucoseReading,
             group = "health", cron = "15 * * * *", order_by = "measured_at", dedup = "last",
+            freshness_hours = (26, 50),
             strict_validation = false)]
 pub async fn glucose_readings(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
     let path = day_file(ctx.partition_date());

@@ -287,19 +287,10 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
             }
             let report = rt.backfill(&asset, &from, &to).await?;
             print_reports(&report.runs, cli.json)?;
+            // Failed partitions are listed with their errors under the table.
             if report.all_succeeded() {
                 Ok(ExitCode::SUCCESS)
             } else {
-                if !cli.json {
-                    for r in report.failed() {
-                        eprintln!(
-                            "failed: {} {}: {}",
-                            r.asset,
-                            r.partition.as_deref().unwrap_or("-"),
-                            r.error.as_deref().unwrap_or("")
-                        );
-                    }
-                }
                 Ok(ExitCode::from(1))
             }
         }

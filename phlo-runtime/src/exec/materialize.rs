@@ -74,8 +74,13 @@ impl Runtime {
             &run_id,
             started_at,
         );
-        report.table_version_before = step.expected_version;
-        report.table_version_after = step.expected_version;
+        // The table as this step starts (a plan of many steps was made before the first).
+        let current = match self.store.version(&step.table).await {
+            Ok(v) => v,
+            Err(_) => step.expected_version,
+        };
+        report.table_version_before = current;
+        report.table_version_after = current;
         let span = info_span!(
             "run",
             asset = step.asset,
