@@ -234,6 +234,63 @@ impl KeyIndex {
     }
 }
 
+/// The rows (ascending) whose non-null key in `keys` occurs more than once — what unique
+/// validation and the no-dedup duplicate check report. Same encodings as [`KeyIndex`]:
+/// one string key compared as text in place, anything else as `arrow-row` bytes.
+pub fn duplicated_rows(keys: &[ArrayRef]) -> Result<Vec<u32>> {
+    let n = keys.first().map_or(0, |c| c.len());
+    let valid = |i: usize| keys.iter().all(|c| c.is_valid(i));
+    if let [c] = keys
+        && let Some(strings) = Strings::of(c.as_ref())
+    {
+        let state = DefaultHashBuilder::default();
+        // (first row, occurrences) per distinct value.
+        let mut table: HashTable<(u32, u32)> = HashTable::with_capacity(n);
+        let mut slot_of: Vec<u32> = vec![u32::MAX; n];
+        for (i, slot) in slot_of.iter_mut().enumerate() {
+            let Some(k) = strings.get(i) else { continue };
+            let h = state.hash_one(k);
+            match table.find_mut(h, |&(j, _)| strings.get(j as usize) == Some(k)) {
+                Some(entry) => {
+                    entry.1 += 1;
+                    *slot = entry.0;
+                }
+                None => {
+                    table.insert_unique(h, (i as u32, 1), |&(j, _)| {
+                        state.hash_one(strings.get(j as usize).unwrap_or_default())
+                    });
+                    *slot = i as u32;
+                }
+            }
+        }
+        let count_of = |first: u32| {
+            let k = strings.get(first as usize).unwrap_or_default();
+            table
+                .find(state.hash_one(k), |&(j, _)| j == first)
+                .map_or(0, |&(_, c)| c)
+        };
+        return Ok((0..n)
+            .filter(|&i| slot_of[i] != u32::MAX && count_of(slot_of[i]) > 1)
+            .map(|i| i as u32)
+            .collect());
+    }
+    let fields = keys
+        .iter()
+        .map(|a| SortField::new(a.data_type().clone()))
+        .collect();
+    let rows = RowConverter::new(fields)?.convert_columns(keys)?;
+    let mut counts: hashbrown::HashMap<&[u8], u32> = hashbrown::HashMap::with_capacity(n);
+    for i in 0..rows.num_rows() {
+        if valid(i) {
+            *counts.entry(rows.row(i).data()).or_insert(0) += 1;
+        }
+    }
+    Ok((0..rows.num_rows())
+        .filter(|&i| valid(i) && counts.get(rows.row(i).data()).copied().unwrap_or(0) > 1)
+        .map(|i| i as u32)
+        .collect())
+}
+
 /// The key columns `names` of `batch`, in key order.
 pub fn key_columns(
     batch: &arrow::record_batch::RecordBatch,
@@ -311,6 +368,24 @@ mod tests {
         let index = KeyIndex::build(&[ints])?;
         let probe: ArrayRef = Arc::new(Int64Array::from(vec![Some(5), None]));
         assert_eq!(index.probe(&[probe])?, [Some(1), None]);
+        Ok(())
+    }
+
+    #[test]
+    fn duplicated_rows_are_every_row_of_a_repeated_non_null_key() -> Result<()> {
+        let text = s(&[
+            Some("a"),
+            Some("b"),
+            Some("a"),
+            None,
+            None,
+            Some("c"),
+            Some("a"),
+        ]);
+        assert_eq!(duplicated_rows(&[text])?, [0, 2, 6]);
+        let ids: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None, Some(1), None]));
+        let days: ArrayRef = Arc::new(Date32Array::from(vec![5, 5, 5, 6]));
+        assert_eq!(duplicated_rows(&[ids, days])?, [0, 2]);
         Ok(())
     }
 

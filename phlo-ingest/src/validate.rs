@@ -10,7 +10,6 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Ar
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use arrow::util::display::array_value_to_string;
-use hashbrown::HashMap;
 use phlo_core::schema::{Constraint, FieldDef, FieldType, Lit, SchemaDef};
 use serde::{Deserialize, Serialize};
 
@@ -317,25 +316,10 @@ pub fn validate_unique(
     Ok(c.finish())
 }
 
-/// Rows (ascending) whose non-null values in `columns` occur more than once.
+/// Rows (ascending) whose non-null values in `columns` occur more than once (the shared
+/// key index's rule, [`phlo_core::keys::duplicated_rows`]).
 pub fn duplicated_rows(columns: &[ArrayRef]) -> Result<Vec<u32>> {
-    let fields = columns
-        .iter()
-        .map(|a| arrow_row::SortField::new(a.data_type().clone()))
-        .collect();
-    let converter = arrow_row::RowConverter::new(fields)?;
-    let rows = converter.convert_columns(columns)?;
-    let mut counts: HashMap<&[u8], u32> = HashMap::with_capacity(rows.num_rows());
-    let valid = |i: usize| columns.iter().all(|c| c.is_valid(i));
-    for i in 0..rows.num_rows() {
-        if valid(i) {
-            *counts.entry(rows.row(i).data()).or_insert(0) += 1;
-        }
-    }
-    Ok((0..rows.num_rows())
-        .filter(|&i| valid(i) && counts.get(rows.row(i).data()).copied().unwrap_or(0) > 1)
-        .map(|i| i as u32)
-        .collect())
+    Ok(phlo_core::keys::duplicated_rows(columns)?)
 }
 
 /// `true` where the (non-null) value violates `constraint`.
