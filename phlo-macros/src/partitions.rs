@@ -184,30 +184,32 @@ pub(crate) fn time_zone(name: &str) -> Result<(), String> {
     if name.parse::<chrono_tz::Tz>().is_ok() {
         return Ok(());
     }
-    let mut message = format!("unknown time zone {name:?}");
-    match suggest::did_you_mean(&similar_zones(name)) {
-        Some(hint) => {
-            let _ = write!(message, "; {hint}");
+    let mut message = format!("unknown time zone {name:?}; ");
+    let (similar, same_but_case) = similar_zones(name);
+    match suggest::did_you_mean(&similar) {
+        Some(hint) if same_but_case => {
+            let _ = write!(message, "{hint} (time zone names are case-sensitive)");
         }
+        Some(hint) => message.push_str(&hint),
         None => message.push_str(
-            "; `tz` takes an IANA time zone name, e.g. `tz = \"UTC\"`, `tz = \"Europe/London\"` \
-             or `tz = \"America/New_York\"`",
+            "`tz` takes an IANA time zone name, e.g. `tz = \"UTC\"`, `tz = \"Europe/London\"` \
+             or `tz = \"America/New_York\"` (they are listed at \
+             https://en.wikipedia.org/wiki/List_of_tz_database_time_zones)",
         ),
     }
-    message.push_str(" (names are case-sensitive; the list is at https://www.iana.org/time-zones)");
     Err(message)
 }
 
-/// Known zones that differ from `name` by case or spaces, or share its city, or are a few
-/// edits away.
-fn similar_zones(name: &str) -> Vec<&'static str> {
+/// Known zones that differ from `name` only by case or spaces (then `true`), or else share its
+/// city, or else are a few edits away.
+fn similar_zones(name: &str) -> (Vec<&'static str>, bool) {
     let zones = || chrono_tz::TZ_VARIANTS.iter().map(|zone| zone.name());
     let normalized = name.trim().replace(' ', "_");
     let exact: Vec<&str> = zones()
         .filter(|zone| zone.eq_ignore_ascii_case(&normalized))
         .collect();
     if !exact.is_empty() {
-        return exact;
+        return (exact, true);
     }
     let city = |zone: &str| zone.rsplit('/').next().unwrap_or(zone).to_ascii_lowercase();
     let written_city = city(&normalized);
@@ -216,24 +218,24 @@ fn similar_zones(name: &str) -> Vec<&'static str> {
         .take(3)
         .collect();
     if !same_city.is_empty() {
-        return same_city;
+        return (same_city, false);
     }
-    suggest::closest(&normalized, zones())
+    (suggest::closest(&normalized, zones()), false)
 }
 
 /// Accepts a static partition key: non-empty, made of `[A-Za-z0-9_.-]`.
 pub(crate) fn static_key(key: &str) -> Result<(), String> {
-    const WHY: &str = "keys become Delta partition values and CLI arguments";
+    const WHY: &str = "static keys become Delta partition values and CLI arguments";
     if key.is_empty() {
         return Err(format!(
-            "a static key cannot be empty; {WHY}, e.g. `static_keys = [\"eu\", \"us\"]`"
+            "a static key cannot be empty, as {WHY}; e.g. `static_keys = [\"eu\", \"us\"]`"
         ));
     }
     match key.chars().find(|c| !is_key_char(*c)) {
         None => Ok(()),
         Some(c) => Err(format!(
-            "static key {key:?} contains {}: keys are made of ASCII letters, digits, `_`, `.` \
-             and `-`, because {WHY}",
+            "static key {key:?} contains {}: use only ASCII letters, digits, `_`, `.` and `-`, \
+             as {WHY}",
             describe(c)
         )),
     }
