@@ -14,21 +14,36 @@
 //!   unique keys each, seeded through phlo (not measured).
 //! - `upsert`: `--rows` rows on a new day, 30% of whose keys already exist in the base
 //!   table (spread over every partition), merged into it.
+//! - runtime overhead on small daily partitions (`--only overhead`; see `overhead.rs`):
+//!   `no-other-tables` / `other-tables-setup` / `other-tables` (`--only tables`): one
+//!   1,000-row partition into an empty warehouse against one holding 300 other Delta
+//!   tables, plus a control (`one-other-table-setup` / `one-other-table`: one other table
+//!   written by 300 runs, so `_phlo.runs` is as long); `history` (`--only history`): a
+//!   365-day sequential backfill of 1,000 rows a day into one table, first 30 against last
+//!   30 partitions, and phlo's own time per partition (`total_ms − fetch_ms −` an arrow-rs
+//!   Parquet encode of the same rows).
 //!
 //! Flags: `--rows N` (1,000,000), `--base-partitions N` (10), `--quick` (rows / 10),
 //! `--json PATH`, `--warehouse DIR` (default: a temporary directory next to the binary,
-//! under `target/`, removed afterwards), `--only fresh|upsert`, `--repeat N` (1: measured
+//! under `target/`, removed afterwards), `--only fresh|upsert|tables|history|overhead`
+//! (`overhead` = `tables` and `history`), `--repeat N` (1: measured
 //! runs per scenario, the median by wall time is shown; the upsert's base table is built
 //! once and copied before each run), `--dup-fraction F` (0.1), `--update-fraction F`
 //! (0.3), `--upsert-dup-fraction F` (0), `--seed-with-merge` (build the base table with
-//! the merge asset instead of `replace_partition`).
+//! the merge asset instead of `replace_partition`). Overhead sizes: `--days N` (365),
+//! `--other-tables N` (300), `--samples N` (20 measured partitions per case of the
+//! other-tables figure), `--day-rows N` (1,000); `--quick` makes them 60, 50 and 10
+//! unless given.
 //!
 //! Targets (2-core machine): fresh ≥ 1M rows/s end to end; 1M-row upsert into 10M ≤ 5 s
-//! (scaled linearly with `--rows`); peak RSS ≤ 3× the Arrow size of the input batches.
+//! (scaled linearly with `--rows`); peak RSS ≤ 3× the Arrow size of the input batches;
+//! 300 other tables cost ≤ 1.2× an empty warehouse; the last 30 of 365 days ≤ 1.5× the
+//! first 30; phlo's own time per 1,000-row partition < 20 ms (median and p90).
 
 mod checks;
 mod compare;
 mod generate;
+mod overhead;
 mod report;
 mod scenario;
 
@@ -40,6 +55,7 @@ use phlo::Schema;
 use phlo::prelude::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::overhead::Others;
 use crate::scenario::{BoxError, Outcome};
 
 /// The README's example contract.
@@ -83,6 +99,16 @@ pub struct Config {
     pub only: Option<String>,
     /// Measured runs per scenario (the median by wall time is shown).
     pub repeat: usize,
+    /// Overhead: days of the history backfill.
+    pub days: u64,
+    /// Overhead: other tables in the warehouse of the first figure.
+    pub other_tables: u64,
+    /// Overhead: measured partitions per case of the first figure.
+    pub samples: u64,
+    /// Overhead: rows per daily partition.
+    pub day_rows: u64,
+    /// `--quick` was given (sizes scaled down; printed with the targets).
+    pub quick: bool,
     /// Internal: run this scenario and print its outcome as JSON.
     #[serde(skip)]
     pub scenario: Option<String>,
@@ -101,18 +127,28 @@ impl Default for Config {
             json: None,
             only: None,
             repeat: 1,
+            days: overhead::FULL_DAYS,
+            other_tables: overhead::FULL_OTHER_TABLES,
+            samples: overhead::FULL_SAMPLES,
+            day_rows: overhead::DAY_ROWS,
+            quick: false,
             scenario: None,
         }
     }
 }
 
 const USAGE: &str = "usage: phlo-bench [--rows N] [--base-partitions N] [--quick] [--json PATH] \
-[--warehouse DIR] [--only fresh|upsert] [--repeat N] [--dup-fraction F] [--update-fraction F] \
-[--upsert-dup-fraction F] [--seed-with-merge]";
+[--warehouse DIR] [--only fresh|upsert|tables|history|overhead] [--repeat N] [--dup-fraction F] \
+[--update-fraction F] [--upsert-dup-fraction F] [--seed-with-merge] [--days N] [--other-tables N] \
+[--samples N] [--day-rows N]";
+
+/// Values of `--only`.
+const GROUPS: [&str; 5] = ["fresh", "upsert", "tables", "history", "overhead"];
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError> {
     let mut cfg = Config::default();
     let mut quick = false;
+    let (mut days, mut other_tables, mut samples) = (None, None, None);
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -131,6 +167,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError
             "--repeat" => cfg.repeat = value()?.parse()?,
             "--scenario" => cfg.scenario = Some(value()?),
             "--seed-with-merge" => cfg.seed_with_merge = true,
+            "--days" => days = Some(value()?.parse()?),
+            "--other-tables" => other_tables = Some(value()?.parse()?),
+            "--samples" => samples = Some(value()?.parse()?),
+            "--day-rows" => cfg.day_rows = value()?.replace('_', "").parse()?,
             "--quick" => quick = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -141,7 +181,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError
     }
     if quick {
         cfg.rows = (cfg.rows / 10).max(1);
+        cfg.quick = true;
     }
+    cfg.days = days.unwrap_or(if quick { 60 } else { cfg.days });
+    cfg.other_tables = other_tables.unwrap_or(if quick { 50 } else { cfg.other_tables });
+    cfg.samples = samples.unwrap_or(if quick { 10 } else { cfg.samples });
     for f in [
         cfg.dup_fraction,
         cfg.update_fraction,
@@ -154,11 +198,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError
     if cfg.rows == 0 || cfg.base_partitions == 0 || cfg.repeat == 0 {
         return Err("--rows, --base-partitions and --repeat must be positive".into());
     }
+    if cfg.days < 2 || cfg.samples == 0 || cfg.day_rows == 0 {
+        return Err("--days must be at least 2, --samples and --day-rows positive".into());
+    }
     if let Some(only) = &cfg.only
-        && only != "fresh"
-        && only != "upsert"
+        && !GROUPS.contains(&only.as_str())
     {
-        return Err(format!("--only takes fresh or upsert, got `{only}`").into());
+        return Err(format!("--only takes {}, got `{only}`", GROUPS.join(", ")).into());
     }
     Ok(cfg)
 }
@@ -172,6 +218,21 @@ async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
     if name == "checks" {
         let runs = checks::run(&warehouse).await?;
         println!("{}", serde_json::to_string(&runs)?);
+        return Ok(());
+    }
+    let sampled = match name {
+        "no-other-tables" => Some(overhead::tables(cfg, &warehouse, Others::None).await?),
+        "other-tables-setup" => Some(overhead::tables_setup(cfg, &warehouse, Others::Many).await?),
+        "other-tables" => Some(overhead::tables(cfg, &warehouse, Others::Many).await?),
+        "one-other-table-setup" => {
+            Some(overhead::tables_setup(cfg, &warehouse, Others::Control).await?)
+        }
+        "one-other-table" => Some(overhead::tables(cfg, &warehouse, Others::Control).await?),
+        "history" => Some(overhead::history(cfg, &warehouse).await?),
+        _ => None,
+    };
+    if let Some(s) = sampled {
+        println!("{}", serde_json::to_string(&s)?);
         return Ok(());
     }
     let outcome = match name {
@@ -207,6 +268,14 @@ fn spawn<T: serde::de::DeserializeOwned>(
         .arg(cfg.update_fraction.to_string())
         .arg("--upsert-dup-fraction")
         .arg(cfg.upsert_dup_fraction.to_string())
+        .arg("--days")
+        .arg(cfg.days.to_string())
+        .arg("--other-tables")
+        .arg(cfg.other_tables.to_string())
+        .arg("--samples")
+        .arg(cfg.samples.to_string())
+        .arg("--day-rows")
+        .arg(cfg.day_rows.to_string())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit());
     if cfg.seed_with_merge {
@@ -267,6 +336,10 @@ struct Results<'a> {
     outcomes: &'a [Outcome],
     /// The quality checks over the base table.
     quality: &'a [checks::ScopeRun],
+    /// The runtime-overhead figures.
+    figures: Vec<overhead::Figure>,
+    /// The runtime-overhead scenarios, every run.
+    overhead: &'a [overhead::Sampled],
 }
 
 async fn parent(cfg: &Config) -> Result<(), BoxError> {
@@ -286,7 +359,12 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
     let mut outcomes = Vec::new();
     let mut all_runs = Vec::new();
     let mut quality = None;
-    if cfg.only.as_deref() != Some("upsert") {
+    let runs_group = |group: &str| match cfg.only.as_deref() {
+        None => true,
+        Some("overhead") => group == "tables" || group == "history",
+        Some(only) => only == group,
+    };
+    if runs_group("fresh") {
         let mut runs = Vec::new();
         for _ in 0..cfg.repeat {
             settle();
@@ -295,7 +373,7 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
         outcomes.push(median(&runs)?);
         all_runs.extend(runs);
     }
-    if cfg.only.as_deref() != Some("fresh") {
+    if runs_group("upsert") {
         let base = root.join("upsert-base");
         let setup: Outcome = spawn(cfg, "upsert-setup", &base)?;
         outcomes.push(setup.clone());
@@ -321,10 +399,43 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
         outcomes.push(median(&runs)?);
         all_runs.extend(runs);
     }
+    let mut sampled: Vec<overhead::Sampled> = Vec::new();
+    if runs_group("tables") {
+        settle();
+        sampled.push(spawn(
+            cfg,
+            "no-other-tables",
+            &root.join("no-other-tables"),
+        )?);
+        for name in ["other-tables", "one-other-table"] {
+            let dir = root.join(name);
+            sampled.push(spawn(cfg, &format!("{name}-setup"), &dir)?);
+            settle();
+            sampled.push(spawn(cfg, name, &dir)?);
+        }
+    }
+    if runs_group("history") {
+        settle();
+        sampled.push(spawn(cfg, "history", &root.join("history"))?);
+    }
+    let find = |name: &str| sampled.iter().find(|s| s.scenario == name);
+    let sets = overhead::Sets {
+        empty: find("no-other-tables"),
+        many: find("other-tables"),
+        control: find("one-other-table"),
+        history: find("history"),
+    };
     let rows: Vec<report::Row> = outcomes.iter().map(|o| report::row(cfg, o)).collect();
-    report::print(cfg, &rows, &outcomes, &all_runs);
+    if !outcomes.is_empty() {
+        report::print(cfg, &rows, &outcomes, &all_runs);
+    }
     if let Some(q) = &quality {
         checks::print(q);
+    }
+    let figures = overhead::figures(cfg, sets);
+    if !sampled.is_empty() {
+        let steps = overhead::step_table(sets);
+        report::print_overhead(cfg, &figures, &steps, &sampled);
     }
     if let Some(path) = &cfg.json {
         let results = Results {
@@ -332,6 +443,8 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
             rows,
             outcomes: &all_runs,
             quality: quality.as_deref().unwrap_or_default(),
+            figures,
+            overhead: &sampled,
         };
         std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
         eprintln!("phlo-bench: wrote {}", path.display());

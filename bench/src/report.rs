@@ -3,8 +3,8 @@
 use phlo::{RunReport, StepTimings};
 use serde::Serialize;
 
-use crate::Config;
 use crate::scenario::Outcome;
+use crate::{Config, overhead};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -112,7 +112,7 @@ fn met(m: Option<bool>) -> String {
 }
 
 /// `n` with thousands separators.
-fn count(n: u64) -> String {
+pub(crate) fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -129,7 +129,7 @@ fn version(v: Option<i64>) -> String {
 }
 
 /// Prints `cells` as an aligned table: text columns left, the others right.
-fn print_table(header: &[&str], cells: &[Vec<String>], left: usize) {
+pub(crate) fn print_table(header: &[&str], cells: &[Vec<String>], left: usize) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in cells {
         for (w, c) in widths.iter_mut().zip(row) {
@@ -294,5 +294,109 @@ pub fn print(cfg: &Config, rows: &[Row], outcomes: &[Outcome], all_runs: &[Outco
     println!(
         "targets: fresh ≥1M rows/s end to end; upsert ≤{UPSERT_S_PER_M_ROWS} s per 1M rows \
          (1M into 10M); peak RSS ≤{RSS_OVER_ARROW}× the input's Arrow size"
+    );
+}
+
+/// Prints the runtime-overhead figures (figure | value | target | met?), the step medians
+/// behind them and each scenario's process.
+pub fn print_overhead(
+    cfg: &Config,
+    figures: &[overhead::Figure],
+    steps: &(Vec<String>, Vec<Vec<String>>),
+    outcomes: &[overhead::Sampled],
+) {
+    let scaled = cfg.days != overhead::FULL_DAYS
+        || cfg.other_tables != overhead::FULL_OTHER_TABLES
+        || cfg.samples != overhead::FULL_SAMPLES
+        || cfg.day_rows != overhead::DAY_ROWS;
+    let size = if cfg.quick {
+        " (quick)"
+    } else if scaled {
+        " (scaled)"
+    } else {
+        ""
+    };
+    println!();
+    println!(
+        "phlo-bench runtime overhead{size}: {} rows per daily partition; {} other tables, {} \
+         measured partitions per case (after {} warm-up); {} days of history, sequential; {} cores",
+        count(cfg.day_rows),
+        cfg.other_tables,
+        cfg.samples,
+        overhead::WARMUP,
+        cfg.days,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    if scaled {
+        println!(
+            "  scaled down: the targets are stated for {} other tables, {} days, {} samples \
+             and {} rows a day; a `met` at this size is not the figure",
+            overhead::FULL_OTHER_TABLES,
+            overhead::FULL_DAYS,
+            overhead::FULL_SAMPLES,
+            count(overhead::DAY_ROWS),
+        );
+    }
+    println!();
+    let cells: Vec<Vec<String>> = figures
+        .iter()
+        .map(|f| {
+            let mut m = met(f.met);
+            if f.met.is_some() && !size.is_empty() {
+                m.push_str(size);
+            }
+            vec![f.figure.clone(), f.value.clone(), f.target.clone(), m]
+        })
+        .collect();
+    print_table(&["figure", "value", "target", "met?"], &cells, 1);
+
+    println!();
+    let header: Vec<&str> = steps.0.iter().map(String::as_str).collect();
+    print_table(&header, &steps.1, 1);
+
+    if let Some(h) = outcomes.iter().find(|o| o.scenario == "history") {
+        println!();
+        print_table(
+            &[
+                "history days",
+                "wall ms (median)",
+                "write ms",
+                "record ms",
+                "table version after",
+            ],
+            &overhead::history_profile(h),
+            1,
+        );
+    }
+
+    println!();
+    let cells: Vec<Vec<String>> = outcomes
+        .iter()
+        .map(|o| {
+            vec![
+                o.scenario.clone(),
+                o.runs.len().to_string(),
+                count(o.table_rows_after),
+                o.delta_tables.to_string(),
+                format!("{:.0}", o.process_peak_rss_bytes as f64 / MIB),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "scenario",
+            "measured runs",
+            "table rows after",
+            "Delta tables in warehouse",
+            "process peak RSS MiB",
+        ],
+        &cells,
+        1,
+    );
+    println!(
+        "wall = the `materialize` call (plan, run, _phlo.runs record); total_ms excludes the \
+         record; encode = arrow-rs ArrowWriter, snappy, into a Vec<u8>, of the partition's rows \
+         as written (user + _phlo_* columns, read back after the backfill), mean of {} encodes",
+        overhead::ENCODE_REPS
     );
 }

@@ -30,7 +30,7 @@ pub const SEED_ASSET: &str = "bench_events_seed";
 /// What the bench hands the next materialization: its partition and batches.
 static SLOT: Mutex<Option<(NaiveDate, Vec<RecordBatch>)>> = Mutex::new(None);
 
-fn fill_slot(day: NaiveDate, batches: Vec<RecordBatch>) -> Result<(), BoxError> {
+pub(crate) fn fill_slot(day: NaiveDate, batches: Vec<RecordBatch>) -> Result<(), BoxError> {
     let mut slot = SLOT.lock().map_err(|_| "bench slot poisoned")?;
     *slot = Some((day, batches));
     Ok(())
@@ -144,7 +144,7 @@ pub(crate) fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-fn check(what: &str, report: &RunReport, expected: Expected) -> Result<(), BoxError> {
+pub(crate) fn check(what: &str, report: &RunReport, expected: Expected) -> Result<(), BoxError> {
     if report.status != RunStatus::Success {
         return Err(format!("{what}: run ended {} ({:?})", report.status, report.error).into());
     }
@@ -155,7 +155,7 @@ fn check(what: &str, report: &RunReport, expected: Expected) -> Result<(), BoxEr
     Ok(())
 }
 
-async fn table_rows(rt: &Runtime) -> Result<u64, BoxError> {
+pub(crate) async fn table_rows(rt: &Runtime) -> Result<u64, BoxError> {
     if rt.store().list_tables().await?.is_empty() {
         return Ok(0);
     }
@@ -169,7 +169,7 @@ async fn table_rows(rt: &Runtime) -> Result<u64, BoxError> {
 }
 
 /// The day of partition `i` of the base table (the measured load goes on day `base`).
-fn day(i: u64) -> Result<NaiveDate, BoxError> {
+pub(crate) fn day(i: u64) -> Result<NaiveDate, BoxError> {
     NaiveDate::from_ymd_opt(2025, 1, 1)
         .and_then(|d| d.checked_add_days(Days::new(i)))
         .ok_or_else(|| "partition day out of range".into())
@@ -213,7 +213,7 @@ async fn measure(
     })
 }
 
-fn fresh_dir(dir: &Path) -> Result<(), BoxError> {
+pub(crate) fn fresh_dir(dir: &Path) -> Result<(), BoxError> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
