@@ -267,10 +267,10 @@ fn fallback_reemits_the_function_untouched() {
             body
         }
     );
-    let errors = crate::expand_quality(quote!(table = "events"), &item).unwrap_err();
+    let errors = crate::expand_quality(quote!(table = "Events"), &item).unwrap_err();
     let actual = crate::fallback::quality(item.clone(), &[], &errors).to_string();
     assert!(actual.starts_with(&item.to_string()), "{actual}");
-    // The table without namespace and the missing checks.
+    // The invalid table name and the missing checks.
     assert_eq!(actual.matches("compile_error").count(), 2, "{actual}");
     assert!(!actual.contains("__phlo_checks"), "{actual}");
 }

@@ -225,7 +225,7 @@ fn methods_generics_and_unsafe_are_rejected() {
 #[test]
 fn argument_and_signature_errors_are_reported_together() {
     let errors = quality(
-        quote!(table = "events", checks = [C]),
+        quote!(table = "bronze/events", checks = [C]),
         quote!(
             fn f(scope: CheckScope) -> R {
                 x
