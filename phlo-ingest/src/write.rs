@@ -88,6 +88,7 @@ async fn scan(
     table: &TableName,
     columns: &[&str],
     scope: Option<&PartitionScope>,
+    key_range: Option<datafusion::prelude::Expr>,
     mut visit: impl FnMut(&RecordBatch) -> Result<()>,
 ) -> Result<()> {
     let Some(provider) = store.provider(table).await? else {
@@ -97,6 +98,9 @@ async fn scan(
     let mut df = ctx.read_table(provider).map_err(query_err(table))?;
     if let Some(scope @ PartitionScope::Key { .. }) = scope {
         df = df.filter(scope.predicate()).map_err(query_err(table))?;
+    }
+    if let Some(range) = key_range {
+        df = df.filter(range).map_err(query_err(table))?;
     }
     let df = df.select_columns(columns).map_err(query_err(table))?;
     let mut stream = df.execute_stream().await.map_err(query_err(table))?;
@@ -387,7 +391,7 @@ async fn partition_hashes(
     let mut count = 0u64;
     let mut hashes = Vec::new();
     let columns: &[&str] = if has_hash { &[ROW_HASH] } else { &[] };
-    scan(store, table, columns, Some(scope), |b| {
+    scan(store, table, columns, Some(scope), None, |b| {
         count += b.num_rows() as u64;
         if has_hash {
             hashes.extend(hash_values(b)?);
@@ -510,6 +514,63 @@ impl<'a> MergeRule<'a> {
     }
 }
 
+/// `key BETWEEN min AND max` over the load's values of `key` (in the target's type), for
+/// string and integer keys; `None` for other types or an empty load.
+fn key_range(
+    load: &RecordBatch,
+    key: &str,
+    target_type: Option<arrow::datatypes::DataType>,
+) -> Result<Option<datafusion::prelude::Expr>> {
+    use arrow::datatypes::{DataType, Int32Type, Int64Type};
+    use datafusion::common::ScalarValue;
+    use datafusion::prelude::{col, lit};
+    let Some(column) = load.column_by_name(key) else {
+        return Ok(None);
+    };
+    let bounds: Option<(ScalarValue, ScalarValue)> = match column.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let text = utf8(column)?;
+            let Some(text) = text.as_string_opt::<i32>() else {
+                return Ok(None);
+            };
+            match (
+                arrow::compute::min_string(text),
+                arrow::compute::max_string(text),
+            ) {
+                (Some(a), Some(b)) => Some((
+                    ScalarValue::Utf8(Some(a.to_string())),
+                    ScalarValue::Utf8(Some(b.to_string())),
+                )),
+                _ => None,
+            }
+        }
+        DataType::Int64 => {
+            let a = column.as_primitive::<Int64Type>();
+            arrow::compute::min(a)
+                .zip(arrow::compute::max(a))
+                .map(|(a, b)| (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b))))
+        }
+        DataType::Int32 => {
+            let a = column.as_primitive::<Int32Type>();
+            arrow::compute::min(a)
+                .zip(arrow::compute::max(a))
+                .map(|(a, b)| (ScalarValue::Int32(Some(a)), ScalarValue::Int32(Some(b))))
+        }
+        _ => None,
+    };
+    let Some((low, high)) = bounds else {
+        return Ok(None);
+    };
+    // Compared in the table's type (a table read back as Utf8View, an Int32 key column).
+    let typed = |v: ScalarValue| match &target_type {
+        Some(t) if &v.data_type() != t => v.cast_to(t).ok(),
+        _ => Some(v),
+    };
+    Ok(typed(low)
+        .zip(typed(high))
+        .map(|(low, high)| col(key).between(lit(low), lit(high))))
+}
+
 /// Classifies the load against the target: new, changed (and where it lives), unchanged.
 async fn plan_merge(
     store: &dyn TableStore,
@@ -547,7 +608,14 @@ async fn plan_merge(
         columns.push(p);
     }
     let n_keys = req.key.len();
-    scan(store, table, &columns, None, |b| {
+    // Only target rows whose key lies between the load's smallest and largest can match:
+    // files whose key statistics fall outside are never read (keys that grow with time,
+    // as most do, make a day's merge read only the files that can hold its keys).
+    let range = match req.key {
+        [k] => key_range(&req.load, k, target_types.first().cloned().flatten())?,
+        _ => None,
+    };
+    scan(store, table, &columns, None, range, |b| {
         let keys = &b.columns()[..n_keys];
         let hashes = target_has_hash.then(|| b.column(n_keys));
         let partitions = physical.map(|_| b.column(b.num_columns() - 1));
