@@ -20,12 +20,16 @@ pub(super) async fn append(
     allow_new_columns: bool,
     props: CommitProperties,
 ) -> Result<DeltaTable> {
+    let creates = delta.version().is_none();
     let mut builder = delta
         .write(batches)
         .with_save_mode(SaveMode::Append)
         .with_partition_columns(layout.partition_columns.clone())
         .with_writer_properties(writer_properties(layout))
         .with_commit_properties(props);
+    if creates {
+        builder = builder.with_configuration(super::created_table_configuration());
+    }
     if allow_new_columns {
         builder = builder.with_schema_mode(SchemaMode::Merge);
     }
@@ -51,6 +55,9 @@ pub(super) async fn replace(
         .with_commit_properties(props);
     if exists && let PartitionScope::Key { .. } = scope {
         builder = builder.with_replace_where(scope.predicate());
+    }
+    if !exists {
+        builder = builder.with_configuration(super::created_table_configuration());
     }
     if allow_new_columns {
         builder = builder.with_schema_mode(SchemaMode::Merge);

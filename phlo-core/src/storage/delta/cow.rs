@@ -530,6 +530,7 @@ pub(super) async fn create(
         .with_log_store(delta.log_store())
         .with_columns(delta_schema.fields().cloned())
         .with_partition_columns(layout.partition_columns.clone())
+        .with_configuration(super::created_table_configuration())
         .with_actions(adds.into_iter().map(Action::Add))
         .with_commit_properties(props)
         .await

@@ -26,6 +26,22 @@ use super::{CommitOutcome, ReadVersion, TableStore, Write, WriteOp};
 use crate::names::{TableName, check_identifier};
 use crate::{Error, Result};
 
+/// Commits between two checkpoints of a table phlo creates (`delta.checkpointInterval`).
+/// Every read of a table replays its log from the last checkpoint: with Delta's default of
+/// 100, each of a backfill's runs paid about a millisecond per commit since the last
+/// checkpoint on each of its tables (measured: 20 → 70 ms over 100 daily runs), and the
+/// run that wrote the checkpoint paid for all of them at once. A checkpoint every 10 commits
+/// bounds the replay; writing one costs a few milliseconds for tables of hundreds of files.
+pub const CHECKPOINT_INTERVAL: u32 = 10;
+
+/// The table properties of tables phlo creates.
+pub(crate) fn created_table_configuration() -> [(String, Option<String>); 1] {
+    [(
+        "delta.checkpointInterval".to_string(),
+        Some(CHECKPOINT_INTERVAL.to_string()),
+    )]
+}
+
 /// Delta tables under a local warehouse directory: `<root>/<ns>/<name>/`.
 #[derive(Debug, Clone)]
 pub struct DeltaStore {
