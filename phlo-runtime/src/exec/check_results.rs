@@ -10,7 +10,6 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use phlo_core::names::TableName;
 use phlo_core::partition::PartitionKey;
 use phlo_core::schema::UTC;
-use phlo_core::storage::{CommitTag, ReadVersion, TableLayout, Write, WriteOp};
 use phlo_quality::CheckResult;
 
 use super::Runtime;
@@ -113,23 +112,11 @@ pub async fn record(
         )),
     ];
     let batch = RecordBatch::try_new(schema(), columns)?;
-    rt.store
-        .commit(
-            &TableName::phlo("check_results")?,
-            Write {
-                op: WriteOp::Append {
-                    batches: vec![batch],
-                },
-                layout: TableLayout::plain(),
-                allow_new_columns: false,
-                tag: CommitTag {
-                    app_id: String::new(),
-                    txn_version: 0,
-                    metadata: vec![("phlo.table".into(), serde_json::json!(table.to_string()))],
-                },
-                read_version: ReadVersion::Latest,
-            },
-        )
-        .await?;
-    Ok(())
+    super::runs::append_log(
+        rt,
+        &TableName::phlo("check_results")?,
+        batch,
+        ("phlo.table", serde_json::json!(table.to_string())),
+    )
+    .await
 }

@@ -70,9 +70,27 @@ pub async fn record_run(rt: &Runtime, report: &RunReport) -> Result<()> {
         Arc::new(StringArray::from(vec![json.as_str()])),
     ];
     let batch = RecordBatch::try_new(schema(), columns)?;
+    append_log(
+        rt,
+        &runs_table()?,
+        batch,
+        ("phlo.run_id", serde_json::json!(report.run_id)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Appends `batch` to one of phlo's own logs (`_phlo.runs`, `_phlo.check_results`): a blind
+/// append with no application transaction, so concurrent runs never conflict on it.
+pub(crate) async fn append_log(
+    rt: &Runtime,
+    table: &TableName,
+    batch: RecordBatch,
+    metadata: (&str, serde_json::Value),
+) -> Result<()> {
     rt.store
         .commit(
-            &runs_table()?,
+            table,
             Write {
                 op: WriteOp::Append {
                     batches: vec![batch],
@@ -82,7 +100,7 @@ pub async fn record_run(rt: &Runtime, report: &RunReport) -> Result<()> {
                 tag: CommitTag {
                     app_id: String::new(),
                     txn_version: 0,
-                    metadata: vec![("phlo.run_id".into(), serde_json::json!(report.run_id))],
+                    metadata: vec![(metadata.0.to_string(), metadata.1)],
                 },
                 read_version: ReadVersion::Latest,
             },
