@@ -21,7 +21,7 @@ use phlo_core::metadata::ROW_HASH;
 use phlo_core::names::TableName;
 use phlo_core::spec::MergeStrategy;
 use phlo_core::storage::{
-    CommitTag, PartitionScope, ReadVersion, TableLayout, TableStore, Write, WriteOp,
+    AppTransaction, CommitTag, PartitionScope, ReadVersion, TableLayout, TableStore, Write, WriteOp,
 };
 
 use crate::{Error, Result};
@@ -82,18 +82,16 @@ fn query_err(table: &TableName) -> impl Fn(datafusion::error::DataFusionError) -
     }
 }
 
-/// Streams `columns` of `table`, optionally restricted to `scope`, into `visit`.
+/// Streams `columns` of `table` (read through `provider`), optionally restricted to
+/// `scope` and to a key range, into `visit`.
 async fn scan(
-    store: &dyn TableStore,
+    provider: Arc<dyn datafusion::catalog::TableProvider>,
     table: &TableName,
     columns: &[&str],
     scope: Option<&PartitionScope>,
     key_range: Option<datafusion::prelude::Expr>,
     mut visit: impl FnMut(&RecordBatch) -> Result<()>,
 ) -> Result<()> {
-    let Some(provider) = store.provider(table).await? else {
-        return Ok(());
-    };
     let ctx = SessionContext::new();
     let mut df = ctx.read_table(provider).map_err(query_err(table))?;
     if let Some(scope @ PartitionScope::Key { .. }) = scope {
@@ -319,8 +317,10 @@ async fn commit_planned(
                 layout: req.layout.clone(),
                 allow_new_columns: req.allow_new_columns,
                 tag: CommitTag {
-                    app_id: req.app_id.clone(),
-                    txn_version,
+                    transaction: Some(AppTransaction {
+                        app_id: req.app_id.clone(),
+                        version: txn_version,
+                    }),
                     metadata: req.metadata.clone(),
                 },
                 read_version: ReadVersion::Exactly(version_before),
@@ -391,7 +391,13 @@ async fn partition_hashes(
     let mut count = 0u64;
     let mut hashes = Vec::new();
     let columns: &[&str] = if has_hash { &[ROW_HASH] } else { &[] };
-    scan(store, table, columns, Some(scope), None, |b| {
+    let Some(provider) = store.provider(table).await? else {
+        return Ok(PartitionHashes {
+            count: 0,
+            hashes: has_hash.then(Vec::new),
+        });
+    };
+    scan(provider, table, columns, Some(scope), None, |b| {
         count += b.num_rows() as u64;
         if has_hash {
             hashes.extend(hash_values(b)?);
@@ -578,10 +584,12 @@ async fn plan_merge(
     req: &WriteRequest<'_>,
     has_hash: bool,
 ) -> Result<MergePlan> {
-    let provider_schema = match store.provider(table).await? {
-        Some(p) => p.schema(),
-        None => return Err(phlo_core::Error::internal("merge target vanished").into()),
-    };
+    // Opened once: its schema types the keys, and the same snapshot is scanned.
+    let provider = store
+        .provider(table)
+        .await?
+        .ok_or_else(|| phlo_core::Error::internal("merge target vanished"))?;
+    let provider_schema = provider.schema();
     let target_types: Vec<Option<arrow::datatypes::DataType>> = req
         .key
         .iter()
@@ -615,7 +623,7 @@ async fn plan_merge(
         [k] => key_range(&req.load, k, target_types.first().cloned().flatten())?,
         _ => None,
     };
-    scan(store, table, &columns, None, range, |b| {
+    scan(provider, table, &columns, None, range, |b| {
         let keys = &b.columns()[..n_keys];
         let hashes = target_has_hash.then(|| b.column(n_keys));
         let partitions = physical.map(|_| b.column(b.num_columns() - 1));

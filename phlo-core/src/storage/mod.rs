@@ -22,15 +22,21 @@ use crate::Result;
 use crate::names::TableName;
 pub use crate::partition::PartitionScope;
 
+/// A Delta application transaction: who committed, and how many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppTransaction {
+    /// Application id: one per asset and partition.
+    pub app_id: String,
+    /// The transaction version: increases by one per commit of `app_id`.
+    pub version: i64,
+}
+
 /// The identity a commit carries (Delta application transaction + commit info).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommitTag {
-    /// Application id: one per asset and partition. Empty for blind appends that carry
-    /// no application transaction (phlo's own run and check logs, which many runs append
-    /// to at once).
-    pub app_id: String,
-    /// The transaction version: increases by one per commit of `app_id`.
-    pub txn_version: i64,
+    /// The application transaction; `None` for blind appends (phlo's own run and check
+    /// logs, which many runs append to at once and which must never conflict).
+    pub transaction: Option<AppTransaction>,
     /// Free-form commit metadata (asset, partition, run id).
     pub metadata: Vec<(String, serde_json::Value)>,
 }

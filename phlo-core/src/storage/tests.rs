@@ -29,8 +29,10 @@ fn write(op: WriteOp, txn_version: i64) -> Write {
         },
         allow_new_columns: false,
         tag: CommitTag {
-            app_id: "phlo:test:2025-01-15".into(),
-            txn_version,
+            transaction: Some(AppTransaction {
+                app_id: "phlo:test:2025-01-15".into(),
+                version: txn_version,
+            }),
             metadata: vec![("phlo.run_id".into(), serde_json::json!("r1"))],
         },
         read_version: ReadVersion::Latest,

@@ -74,13 +74,8 @@ impl Runtime {
             &run_id,
             started_at,
         );
-        // The table as this step starts (a plan of many steps was made before the first).
-        let current = match self.store.version(&step.table).await {
-            Ok(v) => v,
-            Err(_) => step.expected_version,
-        };
-        report.table_version_before = current;
-        report.table_version_after = current;
+        report.table_version_before = step.expected_version;
+        report.table_version_after = step.expected_version;
         let span = info_span!(
             "run",
             asset = step.asset,
@@ -104,6 +99,11 @@ impl Runtime {
         if let Err(e) = &outcome {
             report.status = RunStatus::Failed;
             report.error = Some(e.to_string());
+            // A failed run leaves the table as it was; a plan of many steps was made before
+            // the first ran, so read the version the table is at now.
+            if let Ok(v) = self.store.version(&step.table).await {
+                report.table_version_before = v;
+            }
             report.table_version_after = report.table_version_before;
         }
         report.timings.total_ms = ms(t0.elapsed());

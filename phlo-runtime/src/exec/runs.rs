@@ -98,8 +98,7 @@ pub(crate) async fn append_log(
                 layout: TableLayout::plain(),
                 allow_new_columns: false,
                 tag: CommitTag {
-                    app_id: String::new(),
-                    txn_version: 0,
+                    transaction: None,
                     metadata: vec![(metadata.0.to_string(), metadata.1)],
                 },
                 read_version: ReadVersion::Latest,

@@ -163,16 +163,28 @@ impl DeltaStore {
 /// version (it fails as a conflict and is planned again).
 fn commit_properties(write: &Write) -> CommitProperties {
     let mut props = CommitProperties::default().with_metadata(write.tag.metadata.clone());
-    if !write.tag.app_id.is_empty() {
-        props = props.with_application_transaction(Transaction::new(
-            &write.tag.app_id,
-            write.tag.txn_version,
-        ));
+    if let Some(t) = &write.tag.transaction {
+        props = props.with_application_transaction(Transaction::new(&t.app_id, t.version));
     }
     match write.read_version {
         ReadVersion::Latest => props,
         ReadVersion::Exactly(_) => props.with_max_retries(0),
     }
+}
+
+/// The outcome of a commit that only added `rows`.
+fn inserted(
+    table: &TableName,
+    version_before: Option<i64>,
+    after: &DeltaTable,
+    rows: u64,
+) -> Result<CommitOutcome> {
+    Ok(CommitOutcome {
+        version_before,
+        version_after: version_of(table, after)?,
+        rows_inserted: rows,
+        ..Default::default()
+    })
 }
 
 fn version_of(table: &TableName, delta: &DeltaTable) -> Result<i64> {
@@ -264,12 +276,7 @@ impl TableStore for DeltaStore {
                     props,
                 )
                 .await?;
-                CommitOutcome {
-                    version_before,
-                    version_after: version_of(table, &after)?,
-                    rows_inserted: rows,
-                    ..Default::default()
-                }
+                inserted(table, version_before, &after, rows)?
             }
             WriteOp::ReplacePartition { batches, scope } => {
                 let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
@@ -283,12 +290,7 @@ impl TableStore for DeltaStore {
                     props,
                 )
                 .await?;
-                CommitOutcome {
-                    version_before,
-                    version_after: version_of(table, &after)?,
-                    rows_inserted: rows,
-                    ..Default::default()
-                }
+                inserted(table, version_before, &after, rows)?
             }
             WriteOp::Merge {
                 source,
@@ -298,12 +300,7 @@ impl TableStore for DeltaStore {
                 let rows = source.num_rows() as u64;
                 if version_before.is_none() {
                     let after = cow::create(table, delta, source, &write.layout, props).await?;
-                    CommitOutcome {
-                        version_before,
-                        version_after: version_of(table, &after)?,
-                        rows_inserted: rows,
-                        ..Default::default()
-                    }
+                    inserted(table, version_before, &after, rows)?
                 } else {
                     let planned = matches!(write.read_version, ReadVersion::Exactly(Some(_)));
                     let cow_plan = if planned && !write.allow_new_columns {
