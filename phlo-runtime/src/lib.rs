@@ -12,6 +12,10 @@
 //!             steps (asset, key, scope, app id, strategy, layout, expected version);
 //!             explain() prints it; no I/O
 //!     │
+//!  graph      pure: nodes and edges with partition mappings → validated AssetGraph;
+//!             order, ready waves, selections (`+name tag:daily,group:wells`), the
+//!             partitions an edge maps, Mermaid / DOT / JSON drawings
+//!     │
 //!  exec       runs a plan: RunContext per step (ids, clock, deadline, timings) apart from
 //!             the RunReport it fills; one Session owns DataFusion over a lazy catalog;
 //!             a failed step returns its report with the error
@@ -24,6 +28,7 @@
 pub mod error;
 pub mod exec;
 pub mod fetch;
+pub mod graph;
 pub mod plan;
 pub mod quality;
 pub mod registry;
