@@ -305,10 +305,9 @@ async fn commit_planned(
         return Ok(Attempt::Done(summary));
     };
     let version_before = summary.version_before;
-    let txn_version = store
-        .app_transaction(table, &req.app_id)
-        .await?
-        .map_or(1, |v| v + 1);
+    // The version this commit creates: increases with every commit of the table, so with
+    // every commit of `app_id`, and needs no read of the log.
+    let txn_version = version_before.map_or(0, |v| v + 1);
     let committed = store
         .commit(
             table,

@@ -156,6 +156,40 @@ pub trait TableStore: Send + Sync + std::fmt::Debug {
 
     /// Applies `write` in one atomic commit.
     async fn commit(&self, table: &TableName, write: Write) -> Result<CommitOutcome>;
+
+    /// Rewrites the table's small files into fewer, larger ones in one commit, when it has
+    /// at least `compaction.min_files` data files; the rows do not change.
+    async fn compact(&self, table: &TableName, compaction: &Compaction) -> Result<Compacted>;
+}
+
+/// When and how far [`TableStore::compact`] compacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    /// Compact only a table with at least this many data files.
+    pub min_files: usize,
+    /// Files smaller than this are rewritten, into files of about this size.
+    pub target_file_bytes: u64,
+}
+
+impl Compaction {
+    /// phlo's own logs (`_phlo.runs`, `_phlo.check_results`): one small file per run, so
+    /// every 32 runs their files are rewritten into one. A snapshot's cost (the file list
+    /// every update and commit materializes, each checkpoint) is linear in its files.
+    pub const LOG: Compaction = Compaction {
+        min_files: 32,
+        target_file_bytes: 32 * 1024 * 1024,
+    };
+}
+
+/// What a compaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Compacted {
+    /// Files rewritten (and removed from the table).
+    pub files_removed: u64,
+    /// Files written in their place.
+    pub files_added: u64,
+    /// The version the compaction created; `None` when there was nothing to do.
+    pub version_after: Option<i64>,
 }
 
 #[cfg(test)]

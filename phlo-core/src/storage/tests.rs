@@ -335,3 +335,104 @@ async fn a_merge_that_creates_the_table_encodes_its_files_in_parallel() -> crate
     assert_eq!(row, ["300000", "300000", "0", "299999"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn compaction_rewrites_small_files_into_one_and_keeps_the_rows() -> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let store = DeltaStore::open(dir.path())?;
+    let t = TableName::parse("_phlo.log")?;
+    let day = 20103;
+    let append = |ids: &[i64]| Write {
+        layout: TableLayout::plain(),
+        tag: CommitTag {
+            transaction: None,
+            metadata: Vec::new(),
+        },
+        ..write(
+            WriteOp::Append {
+                batches: vec![batch(ids, day)],
+            },
+            0,
+        )
+    };
+    let policy = Compaction {
+        min_files: 4,
+        target_file_bytes: 1024 * 1024,
+    };
+    for i in 0..3 {
+        store.commit(&t, append(&[i])).await?;
+    }
+    // Below the threshold: nothing to do, no commit.
+    assert_eq!(store.compact(&t, &policy).await?, Compacted::default());
+    assert_eq!(active_files(&store, &t).await?.len(), 3);
+    store.commit(&t, append(&[3])).await?;
+    let done = store.compact(&t, &policy).await?;
+    assert_eq!(
+        (done.files_removed, done.files_added, done.version_after),
+        (4, 1, Some(4))
+    );
+    assert_eq!(active_files(&store, &t).await?.len(), 1);
+    assert_eq!(store.version(&t).await?, Some(4));
+    assert_eq!(contents_ids(&store, &t).await?, [0, 1, 2, 3]);
+    // A missing table has nothing to compact.
+    let missing = TableName::parse("_phlo.none")?;
+    assert_eq!(store.compact(&missing, &policy).await?, Compacted::default());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cached_table_sees_commits_of_other_stores_and_a_recreated_table() -> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let ours = DeltaStore::open(dir.path())?;
+    let theirs = DeltaStore::open(dir.path())?;
+    let t = TableName::parse("silver.items")?;
+    let append = |ids: &[i64]| {
+        write(
+            WriteOp::Append {
+                batches: vec![batch(ids, 20103)],
+            },
+            1,
+        )
+    };
+    ours.commit(&t, append(&[1])).await?;
+    assert_eq!(ours.version(&t).await?, Some(0));
+    // Unchanged: the cached snapshot serves.
+    assert_eq!(ours.version(&t).await?, Some(0));
+    theirs.commit(&t, append(&[2])).await?;
+    theirs.commit(&t, append(&[3])).await?;
+    assert_eq!(ours.version(&t).await?, Some(2));
+    // Dropped and re-created at a lower version by someone else: not served stale.
+    std::fs::remove_dir_all(ours.table_dir(&t)).map_err(|e| crate::Error::internal(e.to_string()))?;
+    let fresh = DeltaStore::open(dir.path())?;
+    fresh.commit(&t, append(&[7, 8, 9])).await?;
+    assert_eq!(ours.version(&t).await?, Some(0));
+    assert_eq!(contents_ids(&ours, &t).await?, [7, 8, 9]);
+    Ok(())
+}
+
+async fn contents_ids(store: &DeltaStore, t: &TableName) -> crate::Result<Vec<i64>> {
+    use arrow::array::AsArray;
+    let provider = store
+        .provider(t)
+        .await?
+        .ok_or_else(|| crate::Error::internal("no table"))?;
+    let ctx = datafusion::prelude::SessionContext::new();
+    ctx.register_table("t", provider)
+        .map_err(|e| crate::Error::query(t, e))?;
+    let batches = ctx
+        .sql("SELECT id FROM t ORDER BY id")
+        .await
+        .map_err(|e| crate::Error::query(t, e))?
+        .collect()
+        .await
+        .map_err(|e| crate::Error::query(t, e))?;
+    Ok(batches
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect())
+}

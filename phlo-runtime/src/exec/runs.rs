@@ -9,7 +9,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use phlo_core::names::TableName;
 use phlo_core::schema::UTC;
-use phlo_core::storage::{CommitTag, ReadVersion, TableLayout, Write, WriteOp};
+use phlo_core::storage::{CommitTag, Compaction, ReadVersion, TableLayout, Write, WriteOp};
 
 use super::Runtime;
 use crate::Result;
@@ -105,6 +105,22 @@ pub(crate) async fn append_log(
             },
         )
         .await?;
+    // One small file per run: keep the log's file count (and so every commit's and
+    // checkpoint's cost) bounded. The rows are already committed, so a failed compaction
+    // costs nothing but the next run's try.
+    match rt.store.compact(table, &Compaction::LOG).await {
+        Ok(c) if c.files_removed > 0 => tracing::debug!(
+            table = %table,
+            files_removed = c.files_removed,
+            files_added = c.files_added,
+            version = c.version_after,
+            "compacted"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(table = %table, error = %e, "compaction failed; retried after the next run")
+        }
+    }
     Ok(())
 }
 

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use phlo::Error;
 use phlo::crates::core::Error as CoreError;
 use phlo::crates::core::names::TableName;
-use phlo::crates::core::storage::{CommitOutcome, DeltaStore, TableStore, Write};
+use phlo::crates::core::storage::{
+    CommitOutcome, Compacted, Compaction, DeltaStore, TableStore, Write,
+};
 use phlo::datafusion::catalog::TableProvider;
 use phlo::prelude::*;
 use phlo::{FixedClock, SequentialRunIds};
@@ -79,6 +81,13 @@ impl TableStore for Faulty {
         app_id: &str,
     ) -> phlo::crates::core::Result<Option<i64>> {
         self.inner.app_transaction(table, app_id).await
+    }
+    async fn compact(
+        &self,
+        table: &TableName,
+        compaction: &Compaction,
+    ) -> phlo::crates::core::Result<Compacted> {
+        self.inner.compact(table, compaction).await
     }
     async fn commit(
         &self,

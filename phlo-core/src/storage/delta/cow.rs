@@ -315,7 +315,7 @@ pub(super) async fn execute(
     source: RecordBatch,
     keys: &[String],
     props: CommitProperties,
-) -> Result<Rewritten> {
+) -> Result<(Rewritten, DeltaTable)> {
     let storage = |e| Error::storage(table, e);
     let predicate = keys
         .iter()
@@ -414,12 +414,18 @@ pub(super) async fn execute(
         .map_err(|e| Error::commit(table, e))?;
     let version = i64::try_from(commit.version())
         .map_err(|_| Error::internal("table version out of range"))?;
-    Ok(Rewritten {
-        version,
-        inserted: source_rows.saturating_sub(updated),
-        updated,
-        copied,
-    })
+    // The table as of the commit: the state deltalake brought forward while committing.
+    let mut after = delta.clone();
+    after.state = Some(commit.snapshot());
+    Ok((
+        Rewritten {
+            version,
+            inserted: source_rows.saturating_sub(updated),
+            updated,
+            copied,
+        },
+        after,
+    ))
 }
 
 /// Rows below which one writer is enough.

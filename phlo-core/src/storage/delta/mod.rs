@@ -10,6 +10,7 @@ mod append;
 mod cow;
 mod encoding;
 mod format_merge;
+mod local;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
 use url::Url;
 
-use super::{CommitOutcome, ReadVersion, TableStore, Write, WriteOp};
+use super::{CommitOutcome, Compacted, Compaction, ReadVersion, TableStore, Write, WriteOp};
 use crate::names::{TableName, check_identifier};
 use crate::{Error, Result};
 
@@ -47,7 +48,49 @@ pub(crate) fn created_table_configuration() -> [(String, Option<String>); 1] {
 pub struct DeltaStore {
     root: PathBuf,
     /// Tables opened by this store (shared by its clones), kept up to date incrementally.
-    opened: Arc<Mutex<HashMap<TableName, DeltaTable>>>,
+    opened: Arc<Mutex<HashMap<TableName, Opened>>>,
+    /// The file system the tables are read and written through.
+    files: Arc<local::LocalLog>,
+}
+
+/// A cached table and the identity of the log entry of its version.
+#[derive(Debug, Clone)]
+struct Opened {
+    delta: DeltaTable,
+    /// Size and modification time of `_delta_log/<version>.json` when it was cached.
+    entry: Option<LogEntry>,
+}
+
+/// What identifies a log entry on disk (a table dropped and re-created reuses the name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LogEntry {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+/// A cached table against its log on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cached {
+    /// No commit landed since.
+    Current,
+    /// Commits landed since: bring it forward.
+    Behind,
+    /// Not the same log any more: open it afresh.
+    Replaced,
+}
+
+/// `_delta_log/<version>.json` of the table at `dir`.
+fn log_entry_path(dir: &Path, version: u64) -> PathBuf {
+    dir.join("_delta_log").join(format!("{version:020}.json"))
+}
+
+fn log_entry(dir: &Path, version: u64) -> Option<LogEntry> {
+    std::fs::metadata(log_entry_path(dir, version))
+        .ok()
+        .map(|m| LogEntry {
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
 }
 
 impl DeltaStore {
@@ -62,6 +105,7 @@ impl DeltaStore {
         Ok(DeltaStore {
             root,
             opened: Arc::new(Mutex::new(HashMap::new())),
+            files: local::LocalLog::new(),
         })
     }
 
@@ -76,13 +120,31 @@ impl DeltaStore {
             .map_err(|()| Error::internal(format!("not an absolute path: {}", dir.display())))
     }
 
-    fn cached(&self, table: &TableName) -> Option<DeltaTable> {
+    /// A builder of `table` through this store's file system.
+    fn builder(&self, table: &TableName) -> Result<deltalake::DeltaTableBuilder> {
+        let url = self.table_url(table)?;
+        let files: Arc<dyn object_store::ObjectStore> = self.files.clone();
+        Ok(deltalake::DeltaTableBuilder::from_url(url.clone())
+            .map_err(|e| Error::storage(table, e))?
+            .with_storage_backend(files, url))
+    }
+
+    fn cached(&self, table: &TableName) -> Option<Opened> {
         self.opened.lock().ok().and_then(|m| m.get(table).cloned())
     }
 
     fn remember(&self, table: &TableName, delta: &DeltaTable) {
+        let entry = delta
+            .version()
+            .and_then(|v| log_entry(&self.table_dir(table), v));
         if let Ok(mut m) = self.opened.lock() {
-            m.insert(table.clone(), delta.clone());
+            m.insert(
+                table.clone(),
+                Opened {
+                    delta: delta.clone(),
+                    entry,
+                },
+            );
         }
     }
 
@@ -92,6 +154,47 @@ impl DeltaStore {
         }
     }
 
+    /// What became of a cached table's log since it was cached, from two `stat`s instead of
+    /// a log listing (deltalake lists the whole `_delta_log` directory on every update, and
+    /// it grows by a file per commit).
+    fn freshness(&self, table: &TableName, opened: &Opened) -> Cached {
+        let Some(version) = opened.delta.version() else {
+            return Cached::Replaced;
+        };
+        let dir = self.table_dir(table);
+        if opened.entry.is_none() || log_entry(&dir, version) != opened.entry {
+            // The entry it was cached at is gone or another one: the table was dropped and
+            // re-created (or its log rewritten).
+            return Cached::Replaced;
+        }
+        if log_entry_path(&dir, version + 1).exists() {
+            Cached::Behind
+        } else {
+            Cached::Current
+        }
+    }
+
+    /// Brings the cached table forward to a commit this store just made. The table
+    /// deltalake returns from a commit is not kept: reads of its file list replay the log
+    /// since the table was opened (measured: a merge's cost rose from 8 to 46 ms over 300
+    /// commits with it, and stays near 12 ms updating the cached table instead).
+    async fn caught_up(&self, table: &TableName, after: DeltaTable) -> Result<()> {
+        let checkpointed = after.version().filter(|v| {
+            self.table_dir(table)
+                .join("_delta_log")
+                .join(format!("{v:020}.checkpoint.parquet"))
+                .exists()
+        });
+        drop(after);
+        let Some(delta) = self.load(table).await? else {
+            return Ok(());
+        };
+        if let Some(version) = checkpointed {
+            cleanup_expired_logs(table, &delta, version).await;
+        }
+        Ok(())
+    }
+
     /// The table at its latest version, or `None` when it does not exist yet. A table this
     /// store opened before is brought forward from its cached version.
     async fn load(&self, table: &TableName) -> Result<Option<DeltaTable>> {
@@ -99,19 +202,25 @@ impl DeltaStore {
             self.forget(table);
             return Ok(None);
         }
-        if let Some(mut cached) = self.cached(table) {
-            match cached.update_incremental(None).await {
+        if let Some(opened) = self.cached(table) {
+            let freshness = self.freshness(table, &opened);
+            let mut cached = opened.delta;
+            match freshness {
+                Cached::Current => return Ok(Some(cached)),
+                Cached::Replaced => self.forget(table),
+                Cached::Behind => match cached.update_incremental(None).await {
                 Ok(()) => {
                     self.remember(table, &cached);
                     return Ok(Some(cached));
                 }
-                // The log was rewritten under us (a table dropped and re-created):
-                // open it afresh.
-                Err(_) => self.forget(table),
+                    // The log was rewritten under us: open it afresh.
+                    Err(_) => self.forget(table),
+                },
             }
         }
-        let url = self.table_url(table)?;
-        let loaded = deltalake::open_table(url)
+        let loaded = self
+            .builder(table)?
+            .load()
             .await
             .map_err(|e| Error::storage(table, e))?;
         self.remember(table, &loaded);
@@ -129,8 +238,8 @@ impl DeltaStore {
             source,
         })?;
         // An uninitialised table at the location: the first commit creates it.
-        deltalake::DeltaTableBuilder::from_url(self.table_url(table)?)
-            .and_then(|b| b.build())
+        self.builder(table)?
+            .build()
             .map_err(|e| Error::storage(table, e))
     }
 
@@ -159,16 +268,51 @@ impl DeltaStore {
     }
 }
 
+/// Commit properties without deltalake's log cleanup, which lists the whole `_delta_log`
+/// after every commit; [`DeltaStore`] cleans up after the commits that checkpoint instead
+/// (the only ones after which there is anything to clean).
+fn quiet_commit() -> CommitProperties {
+    CommitProperties::default().with_cleanup_expired_logs(Some(false))
+}
+
 /// The commit's app transaction and metadata; a planned write never rebases onto another
 /// version (it fails as a conflict and is planned again).
 fn commit_properties(write: &Write) -> CommitProperties {
-    let mut props = CommitProperties::default().with_metadata(write.tag.metadata.clone());
+    let mut props = quiet_commit().with_metadata(write.tag.metadata.clone());
     if let Some(t) = &write.tag.transaction {
         props = props.with_application_transaction(Transaction::new(&t.app_id, t.version));
     }
     match write.read_version {
         ReadVersion::Latest => props,
         ReadVersion::Exactly(_) => props.with_max_retries(0),
+    }
+}
+
+/// Removes the log entries older than the table's log retention (`delta.logRetentionDuration`,
+/// 30 days by default) that the checkpoint at `version` makes unnecessary, as deltalake's
+/// own post-commit cleanup does. The commit has landed: a failure here is only logged.
+async fn cleanup_expired_logs(table: &TableName, delta: &DeltaTable, version: u64) {
+    use deltalake::table::config::TablePropertiesExt;
+    let Ok(state) = delta.snapshot() else {
+        return;
+    };
+    if !state.table_config().enable_expired_log_cleanup() {
+        return;
+    }
+    let retention = state.table_config().log_retention_duration();
+    let cutoff = chrono::Utc::now().timestamp_millis()
+        - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    match deltalake::checkpoints::cleanup_expired_logs_for(
+        version,
+        delta.log_store().as_ref(),
+        cutoff,
+        None,
+    )
+    .await
+    {
+        Ok(n) if n > 0 => tracing::debug!(table = %table, removed = n, "expired log entries removed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(table = %table, error = %e, "log cleanup failed"),
     }
 }
 
@@ -264,7 +408,7 @@ impl TableStore for DeltaStore {
         let delta = self.load_for(table, write.read_version).await?;
         let version_before = delta.version().map(|v| v as i64);
         let props = commit_properties(&write);
-        let outcome = match write.op {
+        let (outcome, after) = match write.op {
             WriteOp::Append { batches } => {
                 let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
                 let after = append::append(
@@ -276,7 +420,7 @@ impl TableStore for DeltaStore {
                     props,
                 )
                 .await?;
-                inserted(table, version_before, &after, rows)?
+                (inserted(table, version_before, &after, rows)?, after)
             }
             WriteOp::ReplacePartition { batches, scope } => {
                 let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
@@ -290,7 +434,7 @@ impl TableStore for DeltaStore {
                     props,
                 )
                 .await?;
-                inserted(table, version_before, &after, rows)?
+                (inserted(table, version_before, &after, rows)?, after)
             }
             WriteOp::Merge {
                 source,
@@ -300,7 +444,7 @@ impl TableStore for DeltaStore {
                 let rows = source.num_rows() as u64;
                 if version_before.is_none() {
                     let after = cow::create(table, delta, source, &write.layout, props).await?;
-                    inserted(table, version_before, &after, rows)?
+                    (inserted(table, version_before, &after, rows)?, after)
                 } else {
                     let planned = matches!(write.read_version, ReadVersion::Exactly(Some(_)));
                     let cow_plan = if planned && !write.allow_new_columns {
@@ -318,14 +462,16 @@ impl TableStore for DeltaStore {
                     };
                     match cow_plan {
                         Some(plan) => {
-                            let r = cow::execute(table, &delta, plan, source, &keys, props).await?;
-                            CommitOutcome {
+                            let (r, after) =
+                                cow::execute(table, &delta, plan, source, &keys, props).await?;
+                            let outcome = CommitOutcome {
                                 version_before,
                                 version_after: r.version,
                                 rows_inserted: r.inserted,
                                 rows_updated: r.updated,
                                 rows_copied: r.copied,
-                            }
+                            };
+                            (outcome, after)
                         }
                         None => {
                             let (after, m) = format_merge::merge(
@@ -339,20 +485,54 @@ impl TableStore for DeltaStore {
                                 props,
                             )
                             .await?;
-                            CommitOutcome {
+                            let outcome = CommitOutcome {
                                 version_before,
                                 version_after: version_of(table, &after)?,
                                 rows_inserted: m.inserted,
                                 rows_updated: m.updated,
                                 rows_copied: m.copied,
-                            }
+                            };
+                            (outcome, after)
                         }
                     }
                 }
             }
         };
-        // Bring the cached snapshot forward to the commit just made (one log entry).
-        self.load(table).await?;
+        self.caught_up(table, after).await?;
         Ok(outcome)
+    }
+
+    async fn compact(&self, table: &TableName, compaction: &Compaction) -> Result<Compacted> {
+        let Some(delta) = self.load(table).await? else {
+            return Ok(Compacted::default());
+        };
+        let files = delta
+            .snapshot()
+            .map_err(|e| Error::storage(table, e))?
+            .log_data()
+            .num_files();
+        if files < compaction.min_files {
+            return Ok(Compacted::default());
+        }
+        let target = std::num::NonZeroU64::new(compaction.target_file_bytes.max(1))
+            .ok_or_else(|| Error::internal("compaction target of zero bytes"))?;
+        let (after, metrics) = delta
+            .optimize()
+            .with_target_size(target)
+            .with_max_concurrent_tasks(crate::parallel::cores())
+            .with_commit_properties(quiet_commit())
+            .await
+            .map_err(|e| Error::commit(table, e))?;
+        let compacted = Compacted {
+            files_removed: metrics.num_files_removed,
+            files_added: metrics.num_files_added,
+            version_after: if metrics.num_files_removed > 0 {
+                Some(version_of(table, &after)?)
+            } else {
+                None
+            },
+        };
+        self.caught_up(table, after).await?;
+        Ok(compacted)
     }
 }
