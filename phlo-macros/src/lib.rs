@@ -13,6 +13,7 @@ extern crate proc_macro;
 mod cron;
 mod ctxt;
 mod dbt;
+mod embed;
 mod expand;
 mod fallback;
 mod model;
@@ -265,4 +266,35 @@ fn expand_dbt_schema(
     };
     let (model, ident) = cx.finish(model.zip(ident))?;
     Ok(expand::dbt_schema(&args, &model, &ident, &include))
+}
+
+/// The SQL models of a directory, embedded in the binary: `phlo::models!("models")` is a
+/// `&'static [phlo::ProjectFile]` of every `.sql` file under `models/` (relative to the
+/// crate's `Cargo.toml`), for [`RuntimeBuilder::project`](../phlo/struct.RuntimeBuilder.html).
+/// A missing directory is a compile error at the path.
+#[proc_macro]
+pub fn models(input: TokenStream) -> TokenStream {
+    let manifest_dir = parse::manifest_dir();
+    match embed::expand(input.into(), manifest_dir.as_deref(), "sql", "models") {
+        Ok(t) => t.into(),
+        Err(e) => {
+            let e = e.to_compile_error();
+            quote::quote!({ #e; &[] as &[::phlo::ProjectFile] }).into()
+        }
+    }
+}
+
+/// The CSV seeds of a directory, embedded in the binary: `phlo::seeds!("seeds")` is a
+/// `&'static [phlo::ProjectFile]` of every `.csv` file under `seeds/`.
+/// A missing directory is a compile error at the path.
+#[proc_macro]
+pub fn seeds(input: TokenStream) -> TokenStream {
+    let manifest_dir = parse::manifest_dir();
+    match embed::expand(input.into(), manifest_dir.as_deref(), "csv", "seeds") {
+        Ok(t) => t.into(),
+        Err(e) => {
+            let e = e.to_compile_error();
+            quote::quote!({ #e; &[] as &[::phlo::ProjectFile] }).into()
+        }
+    }
 }

@@ -110,6 +110,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A project file (SQL model, seed) is wrong. Fix the file it names.
+    #[error("{0}")]
+    Project(crate::transform::TransformError),
+    /// The asset graph is inconsistent (unknown ref, cycle, incompatible partitions).
+    /// Fix the assets it names.
+    #[error("{0}")]
+    Graph(Box<crate::graph::GraphError>),
+    /// A selection (`--select`) does not parse or names no asset. Fix the selection.
+    #[error("{0}")]
+    Selection(Box<crate::graph::SelectionError>),
     /// An invalid command-line or API argument. The caller must fix it.
     #[error("invalid argument: {message}")]
     InvalidArgument {
@@ -283,6 +293,9 @@ impl Error {
             | Error::DuplicateAsset { .. }
             | Error::ConflictingSchemas(_)
             | Error::InvalidAsset { .. }
+            | Error::Project(_)
+            | Error::Graph(_)
+            | Error::Selection(_)
             | Error::InvalidArgument { .. }
             | Error::Sql { .. } => ErrorClass::Usage,
         }

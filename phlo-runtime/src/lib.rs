@@ -33,6 +33,7 @@ pub mod plan;
 pub mod quality;
 pub mod registry;
 pub mod report;
+pub mod transform;
 
 pub use error::{BoxError, Error, ErrorClass, Result, SchemaConflict};
 pub use exec::{PartitionArg, QualityRun, RunFailure, Runtime, RuntimeBuilder, Unpartitioned};

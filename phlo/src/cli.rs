@@ -59,8 +59,35 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// List registered assets.
-    List,
+    /// List registered assets (those of a selection, in the order a build runs them).
+    List {
+        /// Only these assets (dbt's selection syntax: `name`, `+name`, `name+`,
+        /// `group:g`, `tag:t`, `kind:sql`; space = union, comma = intersection).
+        #[arg(long, short = 's')]
+        select: Option<String>,
+    },
+    /// Build a selection: each asset in dependency order with its checks; a failure skips
+    /// everything downstream (exit code 1 when anything failed).
+    Build {
+        /// The selection (default: every asset).
+        #[arg(default_value = "*")]
+        select: String,
+        /// Assets to leave out (same syntax).
+        #[arg(long)]
+        exclude: Option<String>,
+        /// Partition of the partitioned assets (default: each one's latest).
+        #[arg(long)]
+        partition: Option<String>,
+    },
+    /// Print the asset graph of a selection.
+    Graph {
+        /// The selection (default: every asset).
+        #[arg(long, short = 's', default_value = "*")]
+        select: String,
+        /// mermaid, dot or json.
+        #[arg(long, default_value = "mermaid")]
+        format: String,
+    },
     /// Materialize one partition of an asset.
     Materialize {
         /// Asset name.
@@ -123,8 +150,23 @@ pub fn main() -> ExitCode {
     run(std::env::args_os())
 }
 
+/// Like [`main`], with the project's SQL models and seeds:
+/// `phlo::cli::main_with(phlo::Project { models: phlo::models!("models"), seeds: phlo::seeds!("seeds") })`.
+pub fn main_with(project: crate::Project) -> ExitCode {
+    run_with(project, std::env::args_os())
+}
+
 /// Like [`main`], with explicit arguments (the first is the program name).
 pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_with(crate::Project::default(), args)
+}
+
+/// Like [`run`], with the project's SQL models and seeds.
+pub fn run_with<I, T>(project: crate::Project, args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -148,7 +190,7 @@ where
             return ExitCode::from(2);
         }
     };
-    match tokio.block_on(execute(cli)) {
+    match tokio.block_on(execute(cli, project)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{}", error_lines(&e));
@@ -206,16 +248,78 @@ fn install_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-async fn execute(cli: Cli) -> Result<ExitCode> {
-    let rt = Runtime::open(&cli.warehouse).await?;
+async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
+    let rt = Runtime::builder(&cli.warehouse)
+        .project(project)
+        .build()
+        .await?;
     match cli.command {
-        Command::List => {
-            let assets = rt.assets();
+        Command::Build {
+            select,
+            exclude,
+            partition,
+        } => {
+            let report = rt
+                .build_selection(&select, exclude.as_deref(), partition.as_deref())
+                .await?;
+            if cli.json {
+                out(&serde_json::to_string_pretty(&report)?);
+            } else {
+                let mut t = table_of(&["asset", "kind", "status", "runs", "rows in", "detail"]);
+                for a in &report.assets {
+                    let (status, detail) = match &a.status {
+                        crate::BuildStatus::Success => ("success".to_string(), String::new()),
+                        crate::BuildStatus::Failed { error } => ("FAILED".into(), error.clone()),
+                        crate::BuildStatus::Skipped { because } => {
+                            ("skipped".into(), format!("upstream `{because}` failed"))
+                        }
+                    };
+                    t.add_row(vec![
+                        a.asset.clone(),
+                        a.kind.to_string(),
+                        status,
+                        a.runs.len().to_string(),
+                        a.runs.iter().map(|r| r.rows_in).sum::<u64>().to_string(),
+                        detail,
+                    ]);
+                }
+                out(&t.to_string());
+            }
+            Ok(if report.succeeded() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Graph { select, format } => {
+            let graph = rt.registry().graph()?;
+            let chosen: std::collections::BTreeSet<String> =
+                rt.select(&select, None)?.into_iter().collect();
+            match format.as_str() {
+                "mermaid" => out(&graph.to_mermaid(&chosen)),
+                "dot" => out(&graph.to_dot(&chosen)),
+                "json" => out(&serde_json::to_string_pretty(&graph.to_json(&chosen))?),
+                other => {
+                    return Err(Error::InvalidArgument {
+                        message: format!("--format {other}: use mermaid, dot or json"),
+                    });
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List { select } => {
+            let mut assets = rt.assets();
+            if let Some(select) = select {
+                let order = rt.select(&select, None)?;
+                assets.retain(|a| order.contains(&a.name));
+                assets.sort_by_key(|a| order.iter().position(|n| *n == a.name));
+            }
             if cli.json {
                 out(&serde_json::to_string_pretty(&assets)?);
             } else {
                 let mut t = table_of(&[
                     "asset",
+                    "kind",
                     "table",
                     "group",
                     "strategy",
@@ -227,6 +331,7 @@ async fn execute(cli: Cli) -> Result<ExitCode> {
                 for a in assets {
                     t.add_row(vec![
                         a.name,
+                        a.kind.to_string(),
                         a.table,
                         a.group.unwrap_or_default(),
                         format!("{:?}", a.merge_strategy).to_lowercase(),

@@ -127,9 +127,11 @@ pub fn validate<T: Schema>(
         batches,
     )?)
 }
-pub use phlo_macros::{Schema, dbt_schema, ingestion, quality};
+pub use phlo_macros::{Schema, dbt_schema, ingestion, models, quality, seeds};
 pub use phlo_runtime::exec::{AssetStatus, Freshness, PartitionStatus, Session};
+pub use phlo_runtime::exec::{BuildOutcome, BuildReport, BuildStatus};
 pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
+pub use phlo_runtime::transform::{Project, ProjectFile};
 pub use phlo_runtime::{
     AssetKind, AssetNode, BackfillReport, PartitionArg, PartitionSelection, PlanStep, QualityRun,
     Registry, RunFailure, RunPlan, RunReport, RunStatus, Runtime, RuntimeBuilder, StepTimings,

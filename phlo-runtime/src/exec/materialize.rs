@@ -148,12 +148,58 @@ impl Runtime {
             limit: ctx.limit,
         };
 
-        // 1. Fetch (retries inside), bounded by the deadline.
+        // A view stores nothing: its query is checked to plan, and read where it is used.
+        if let crate::registry::AssetSource::Sql(model) = &asset.source
+            && asset.is_view()
+        {
+            self.model_frame(asset, model, step.partition.as_ref(), false)
+                .await?;
+            report.status = RunStatus::NoData;
+            return Ok(());
+        }
+
+        // 1. Fetch (retries inside), bounded by the deadline; a model runs its query.
         let t = Instant::now();
-        let batches = tokio::time::timeout_at(ctx.deadline, self.fetch(asset, step, ctx, report))
-            .instrument(info_span!("fetch"))
-            .await
-            .map_err(|_| timeout())??;
+        let batches = match &asset.source {
+            crate::registry::AssetSource::Fetch => {
+                tokio::time::timeout_at(ctx.deadline, self.fetch(asset, step, ctx, report))
+                    .instrument(info_span!("fetch"))
+                    .await
+                    .map_err(|_| timeout())??
+            }
+            _ => tokio::time::timeout_at(ctx.deadline, self.transform_rows(asset, step))
+                .instrument(info_span!("query"))
+                .await
+                .map_err(|_| timeout())??,
+        };
+        // A model's or seed's contract is its result's columns.
+        let mut descriptor = asset.descriptor;
+        if !matches!(asset.source, crate::registry::AssetSource::Fetch) {
+            let schema = batches
+                .first()
+                .map(|b| b.schema())
+                .ok_or_else(|| phlo_core::Error::internal("a query returned no schema"))?;
+            descriptor.schema = crate::transform::derived_schema(descriptor.name, &schema)
+                .map_err(Error::Project)?;
+            for k in descriptor.spec.unique_key {
+                if descriptor.schema.field(k).is_none() {
+                    return Err(Error::InvalidAsset {
+                        asset: descriptor.name.to_string(),
+                        location: descriptor.location,
+                        reason: format!(
+                            "unique_key `{k}` is not a column of its result (columns: {})",
+                            descriptor
+                                .schema
+                                .fields
+                                .iter()
+                                .map(|f| f.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+            }
+        }
         report.timings.fetch_ms = ms(t.elapsed());
         debug!(
             batches = batches.len(),
@@ -169,7 +215,6 @@ impl Runtime {
             run_id: ctx.run_id.clone(),
         };
         let prepared = {
-            let descriptor = asset.descriptor;
             let table = table.clone();
             let job =
                 tokio::task::spawn_blocking(move || prepare(&descriptor, &table, stamp, batches));

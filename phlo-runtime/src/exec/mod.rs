@@ -13,12 +13,15 @@
 //! ```
 
 mod audit;
+mod build;
 mod catalog;
 mod check_results;
 mod materialize;
 mod retry;
 mod runs;
 mod status;
+mod transform;
+pub use build::{BuildOutcome, BuildReport, BuildStatus};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -130,6 +133,7 @@ pub struct Runtime {
 pub struct RuntimeBuilder {
     warehouse: PathBuf,
     registry: Option<Registry>,
+    project: crate::transform::Project,
     store: Option<Arc<dyn TableStore>>,
     clock: Arc<dyn Clock>,
     run_ids: Arc<dyn RunIdGenerator>,
@@ -139,6 +143,13 @@ impl RuntimeBuilder {
     /// Uses these assets instead of every `#[ingestion]` and `#[quality]` of the binary.
     pub fn registry(mut self, registry: Registry) -> Self {
         self.registry = Some(registry);
+        self
+    }
+
+    /// Adds a project's SQL models and seeds (`phlo::models!("models")`,
+    /// `phlo::seeds!("seeds")`) to the registry.
+    pub fn project(mut self, project: crate::transform::Project) -> Self {
+        self.project = project;
         self
     }
 
@@ -165,6 +176,11 @@ impl RuntimeBuilder {
         let registry = match self.registry {
             Some(r) => r,
             None => Registry::global()?,
+        };
+        let registry = if self.project == crate::transform::Project::default() {
+            registry
+        } else {
+            registry.with_project(self.project)?
         };
         let store: Arc<dyn TableStore> = match self.store {
             Some(s) => s,
@@ -202,6 +218,7 @@ impl Runtime {
         RuntimeBuilder {
             warehouse: warehouse.as_ref().to_path_buf(),
             registry: None,
+            project: crate::transform::Project::default(),
             store: None,
             clock: Arc::new(SystemClock),
             run_ids: Arc::new(UuidRunIds),

@@ -96,6 +96,10 @@ pub enum AssetKind {
     Ingestion,
     /// `#[quality]`: checks over a table, gating its publication.
     Quality,
+    /// A SQL model (a `.sql` file of the project).
+    Sql,
+    /// A CSV seed (a `.csv` file of the project).
+    Seed,
 }
 
 impl std::fmt::Display for AssetKind {
@@ -103,6 +107,8 @@ impl std::fmt::Display for AssetKind {
         f.write_str(match self {
             AssetKind::Ingestion => "ingestion",
             AssetKind::Quality => "quality",
+            AssetKind::Sql => "sql",
+            AssetKind::Seed => "seed",
         })
     }
 }
@@ -113,8 +119,40 @@ impl std::fmt::Display for AssetKind {
 pub enum PartitionMapping {
     /// The same key (equal definitions).
     Identity,
+    /// Every upstream window inside the downstream's (hourly → daily, daily → monthly).
+    TimeWindow,
     /// Every partition of the upstream (an unpartitioned downstream).
     All,
+}
+
+impl PartitionMapping {
+    /// The graph's form.
+    pub fn graph(self) -> crate::graph::Mapping {
+        match self {
+            PartitionMapping::Identity => crate::graph::Mapping::Identity,
+            PartitionMapping::TimeWindow => crate::graph::Mapping::TimeWindow,
+            PartitionMapping::All => crate::graph::Mapping::All,
+        }
+    }
+
+    fn from_graph(m: crate::graph::Mapping) -> Self {
+        match m {
+            crate::graph::Mapping::Identity => PartitionMapping::Identity,
+            crate::graph::Mapping::TimeWindow => PartitionMapping::TimeWindow,
+            _ => PartitionMapping::All,
+        }
+    }
+}
+
+/// Where an asset's rows come from.
+#[derive(Debug, Clone)]
+pub enum AssetSource {
+    /// The user function of `#[ingestion]`.
+    Fetch,
+    /// A SQL model's query.
+    Sql(std::sync::Arc<crate::transform::SqlModel>),
+    /// A seed's CSV.
+    Seed(std::sync::Arc<crate::transform::Seed>),
 }
 
 /// An edge of the asset graph: `asset` is upstream of the node holding it.
@@ -177,6 +215,8 @@ impl QualityAsset {
 pub struct AssetInfo {
     /// Name.
     pub name: String,
+    /// Kind.
+    pub kind: AssetKind,
     /// Target table, `ns.name`.
     pub table: String,
     /// Group.
@@ -208,14 +248,35 @@ pub struct Asset {
     pub table: TableName,
     /// The resolved partitions definition.
     pub partitions: PartitionsDef,
+    /// Where its rows come from.
+    pub source: AssetSource,
+    /// Its upstream assets.
+    pub deps: Vec<Dependency>,
+    /// Tags (selection `tag:`).
+    pub tags: Vec<String>,
 }
 
 impl Asset {
+    /// Its kind.
+    pub fn kind(&self) -> AssetKind {
+        match self.source {
+            AssetSource::Fetch => AssetKind::Ingestion,
+            AssetSource::Sql(_) => AssetKind::Sql,
+            AssetSource::Seed(_) => AssetKind::Seed,
+        }
+    }
+
+    /// Whether it stores nothing (a SQL view).
+    pub fn is_view(&self) -> bool {
+        matches!(&self.source, AssetSource::Sql(m) if m.config.materialized == crate::transform::Materialized::View)
+    }
+
     /// The listing form.
     pub fn info(&self) -> AssetInfo {
         let d = &self.descriptor;
         AssetInfo {
             name: d.name.to_string(),
+            kind: self.kind(),
             table: self.table.to_string(),
             group: d.spec.group.map(str::to_string),
             merge_strategy: d.spec.merge_strategy,
@@ -233,11 +294,11 @@ impl Asset {
     pub fn node(&self) -> AssetNode {
         AssetNode {
             name: self.descriptor.name,
-            kind: AssetKind::Ingestion,
+            kind: self.kind(),
             table: self.table.clone(),
             partitions: self.partitions.clone(),
             group: self.descriptor.spec.group,
-            deps: Vec::new(),
+            deps: self.deps.clone(),
             location: self.descriptor.location,
         }
     }
@@ -324,6 +385,9 @@ impl Registry {
                     descriptor: d,
                     table,
                     partitions,
+                    source: AssetSource::Fetch,
+                    deps: Vec::new(),
+                    tags: Vec::new(),
                 },
             );
         }
@@ -559,6 +623,8 @@ fn validate_ingestion(d: &IngestionDescriptor) -> Result<(TableName, PartitionsD
         PartitionsDef::resolve(&spec.partitions).map_err(|e| invalid(e.to_string()))?;
     Ok((table, partitions))
 }
+
+mod project;
 
 #[cfg(test)]
 mod tests;

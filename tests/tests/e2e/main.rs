@@ -14,3 +14,4 @@ mod storage;
 mod strategies;
 mod support;
 mod tracing;
+mod transforms;

@@ -1,0 +1,217 @@
+//! The rows of a model or seed for one planned step: the query rendered with its upstream
+//! relations scoped to the partitions the step's partition maps to, then run through the
+//! session (a seed reads its CSV).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use phlo_core::partition::{PartitionKey, sql_literal};
+
+use super::Runtime;
+use crate::graph::MappedKeys;
+use crate::plan::PlanStep;
+use crate::registry::{Asset, AssetSource};
+use crate::transform::template::{self, Bindings};
+use crate::transform::{SqlModel, quoted};
+use crate::{Error, Result};
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// `'…'` / `TIMESTAMP '…'` literals of a key: (key, window start, window end).
+fn partition_literals(key: &PartitionKey) -> (String, String, String) {
+    let text = format!("'{}'", key.to_string().replace('\'', "''"));
+    match key.window() {
+        Some(w) => (
+            text,
+            format!("TIMESTAMP '{}'", w.start().format("%Y-%m-%dT%H:%M:%SZ")),
+            format!("TIMESTAMP '{}'", w.end().format("%Y-%m-%dT%H:%M:%SZ")),
+        ),
+        None => (text.clone(), "NULL".into(), "NULL".into()),
+    }
+}
+
+impl Runtime {
+    /// The rows `asset` produces for `step`.
+    pub(crate) async fn transform_rows(
+        &self,
+        asset: &Asset,
+        step: &PlanStep,
+    ) -> Result<Vec<RecordBatch>> {
+        match &asset.source {
+            AssetSource::Seed(seed) => crate::transform::seed_batches(seed).map_err(Error::Project),
+            AssetSource::Sql(model) => {
+                let df = self
+                    .model_frame(
+                        asset,
+                        model,
+                        step.partition.as_ref(),
+                        step.expected_version.is_some(),
+                    )
+                    .await?;
+                let schema = df.schema().inner().clone();
+                let mut batches = df.collect().await.map_err(|e| Error::Sql {
+                    source: Box::new(e),
+                })?;
+                if batches.is_empty() {
+                    // No rows still has columns: the contract is derived from them.
+                    batches.push(RecordBatch::new_empty(schema));
+                }
+                Ok(batches)
+            }
+            AssetSource::Fetch => Err(phlo_core::Error::internal(format!(
+                "asset `{}` is fetched, not transformed",
+                asset.descriptor.name
+            ))
+            .into()),
+        }
+    }
+
+    /// `model`'s SQL for partition `key` and the relations it reads: each `ref` and
+    /// `source` renders as its upstream's own table name (`"ns"."table"`, so `table.col`
+    /// qualifies as in dbt), which the session resolves to a view of that table scoped to
+    /// the partitions `key` maps to, without phlo's metadata columns. A view model is its
+    /// own query, planned with its own relations.
+    pub(crate) fn scoped_model<'a>(
+        &'a self,
+        asset: &'a Asset,
+        model: &'a SqlModel,
+        key: Option<&'a PartitionKey>,
+        table_exists: bool,
+    ) -> Boxed<'a, (String, Overrides)> {
+        Box::pin(async move {
+            let mut overrides: Overrides = Vec::new();
+            let mut refs = BTreeMap::new();
+            for name in &model.refs {
+                let up = self.registry.get(name)?;
+                let provider = match &up.source {
+                    AssetSource::Sql(view) if up.is_view() => {
+                        let (sql, inner) = self.scoped_model(up, view, None, false).await?;
+                        let ctx = self.session.context_with(inner).await?;
+                        let df = ctx.sql(&sql).await.map_err(sql_error)?;
+                        df.into_view()
+                    }
+                    _ => {
+                        let filter = self.upstream_filter(asset, up, key)?;
+                        self.relation(up, filter.as_deref()).await?
+                    }
+                };
+                refs.insert(name.clone(), quoted(&up.table));
+                overrides.push((up.table.clone(), provider));
+            }
+            let mut sources = BTreeMap::new();
+            for source in &model.sources {
+                let table = phlo_core::names::TableName::parse(source)?;
+                if let Some(up) = self.registry.writer_of(&table) {
+                    let filter = self.upstream_filter(asset, up, key)?;
+                    overrides.push((table.clone(), self.relation(up, filter.as_deref()).await?));
+                }
+                sources.insert(source.clone(), quoted(&table));
+            }
+            let incremental = table_exists
+                && matches!(
+                    model.config.materialized,
+                    crate::transform::Materialized::Incremental
+                        | crate::transform::Materialized::ReplacePartition
+                );
+            let bindings = Bindings {
+                refs,
+                sources,
+                this: quoted(&asset.table),
+                incremental,
+                partition: key.map(partition_literals),
+            };
+            let sql = template::render(&model.path, &model.template, &bindings)
+                .map_err(Error::Project)?;
+            Ok((sql, overrides))
+        })
+    }
+
+    /// `model`'s query planned for partition `key`, as a DataFrame.
+    pub(crate) async fn model_frame(
+        &self,
+        asset: &Asset,
+        model: &SqlModel,
+        key: Option<&PartitionKey>,
+        table_exists: bool,
+    ) -> Result<datafusion::dataframe::DataFrame> {
+        let (sql, overrides) = self.scoped_model(asset, model, key, table_exists).await?;
+        let ctx = self.session.context_with(overrides).await?;
+        ctx.sql(&sql).await.map_err(sql_error)
+    }
+
+    /// The `WHERE` of an upstream read: its partitions that `key` of `down` maps to
+    /// (`None`: all of them).
+    fn upstream_filter(
+        &self,
+        down: &Asset,
+        up: &Asset,
+        key: Option<&PartitionKey>,
+    ) -> Result<Option<String>> {
+        let (Some(key), Some((column, _))) = (key, up.partitions.key_column()) else {
+            return Ok(None);
+        };
+        let graph = self.registry.graph()?;
+        let keys = graph
+            .upstream_keys(down.descriptor.name, up.descriptor.name, key)
+            .map_err(|e| Error::Graph(Box::new(e)))?;
+        Ok(match keys {
+            MappedKeys::All => None,
+            MappedKeys::Keys(keys) if keys.is_empty() => Some("FALSE".into()),
+            MappedKeys::Keys(keys) => {
+                let values: Vec<String> = keys
+                    .iter()
+                    .map(|k| sql_literal(&k.column_value()))
+                    .collect();
+                Some(format!("\"{column}\" IN ({})", values.join(", ")))
+            }
+        })
+    }
+
+    /// A view of `up`'s table (`[WHERE filter]`) without phlo's metadata columns.
+    async fn relation(
+        &self,
+        up: &Asset,
+        filter: Option<&str>,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let Some(provider) = self.store.provider(&up.table).await? else {
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "`{}` has no table `{}` yet: materialize it first (`build` runs upstreams first)",
+                    up.descriptor.name, up.table
+                ),
+            });
+        };
+        let columns: Vec<String> = provider
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| !phlo_core::metadata::is_metadata(f.name()))
+            .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
+            .collect();
+        let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
+        let ctx = self.session.context().await?;
+        let df = ctx
+            .sql(&format!(
+                "SELECT {} FROM {}{filter}",
+                columns.join(", "),
+                quoted(&up.table)
+            ))
+            .await
+            .map_err(sql_error)?;
+        Ok(df.into_view())
+    }
+}
+
+fn sql_error(e: datafusion::error::DataFusionError) -> Error {
+    Error::Sql {
+        source: Box::new(e),
+    }
+}
+
+type Overrides = Vec<(
+    phlo_core::names::TableName,
+    Arc<dyn datafusion::catalog::TableProvider>,
+)>;

@@ -1,0 +1,270 @@
+//! Transform assets defined by files: SQL models and CSV seeds.
+//!
+//! A project's files are embedded in the binary at compile time (`phlo::models!("models")`,
+//! `phlo::seeds!("seeds")`, each a `&'static [ProjectFile]`) and handed to the runtime
+//! ([`crate::RuntimeBuilder::project`]). The registry turns each into an asset: a model's
+//! edges come from its `ref`s and `source`s, a seed is a table rebuilt from its CSV.
+//! Running one goes through the same steps as an ingestion load (coerce, validate,
+//! metadata, deduplicate, one commit, audit), with the model's query in place of the
+//! user function.
+
+pub mod model;
+pub mod template;
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arrow::datatypes::{DataType, Schema as ArrowSchema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use phlo_core::schema::{FieldDef, FieldType, SchemaDef, SchemaPolicy};
+
+pub use model::{Materialized, ModelConfig, OnSchemaChange, SqlModel, parse_model};
+
+/// One file of a project, embedded in the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectFile {
+    /// Its path relative to the directory it was found in (`staging/stg_wells.sql`).
+    pub path: &'static str,
+    /// Its contents.
+    pub text: &'static str,
+}
+
+/// The files of a project: SQL models and CSV seeds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Project {
+    /// `.sql` files of the models directory.
+    pub models: &'static [ProjectFile],
+    /// `.csv` files of the seeds directory.
+    pub seeds: &'static [ProjectFile],
+}
+
+/// A problem with a project file; each names the file and what to change.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransformError {
+    /// A model's file name or header is wrong.
+    #[error("model `{path}`: {reason}")]
+    Model {
+        /// The file.
+        path: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A model's template does not render.
+    #[error("model `{path}`: the template does not render: {reason}")]
+    Template {
+        /// The file.
+        path: String,
+        /// minijinja's message, with its line.
+        reason: String,
+    },
+    /// A seed's CSV does not read.
+    #[error("seed `{path}`: {reason}")]
+    Seed {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A model's result has a column phlo cannot store as declared.
+    #[error(
+        "model `{model}`: column `{column}` has type {data_type}, which a table without a schema cannot hold; CAST it to a string, integer, float, boolean, date or timestamp"
+    )]
+    UnsupportedType {
+        /// The model.
+        model: String,
+        /// The column.
+        column: String,
+        /// Its type.
+        data_type: String,
+    },
+}
+
+/// A CSV seed: `seeds/prices.csv` is the asset `prices` writing `seeds.prices`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    /// The file's stem.
+    pub name: String,
+    /// The file's path under the seeds directory.
+    pub path: String,
+    /// Its table.
+    pub table: String,
+    /// The CSV text (header row first).
+    pub csv: &'static str,
+}
+
+/// The seed of `file`.
+pub fn parse_seed(file: &ProjectFile) -> Result<Seed, TransformError> {
+    let base = file.path.rsplit('/').next().unwrap_or(file.path);
+    let Some(name) = base.strip_suffix(".csv") else {
+        return Err(TransformError::Seed {
+            path: file.path.to_string(),
+            reason: "a seed file's name must end in `.csv`".into(),
+        });
+    };
+    Ok(Seed {
+        name: name.to_string(),
+        path: file.path.to_string(),
+        table: format!("seeds.{name}"),
+        csv: file.text,
+    })
+}
+
+/// The rows of `seed`, types inferred from the whole file (integers, floats, booleans,
+/// dates, timestamps as UTC microseconds, else strings).
+pub fn seed_batches(seed: &Seed) -> Result<Vec<RecordBatch>, TransformError> {
+    use arrow::csv::ReaderBuilder;
+    use arrow::csv::reader::Format;
+    let err = |reason: String| TransformError::Seed {
+        path: seed.path.clone(),
+        reason,
+    };
+    let format = Format::default().with_header(true);
+    let (inferred, _) = format
+        .infer_schema(Cursor::new(seed.csv.as_bytes()), None)
+        .map_err(|e| err(e.to_string()))?;
+    // Timestamps are stored as UTC microseconds; other types as inferred.
+    let fields: Vec<arrow::datatypes::Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(_, _) => f.as_ref().clone().with_data_type(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into()),
+            )),
+            DataType::Null => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .map(|f| f.with_nullable(true))
+        .collect();
+    let schema = Arc::new(ArrowSchema::new(fields));
+    let reader = ReaderBuilder::new(schema)
+        .with_format(format)
+        .build(Cursor::new(seed.csv.as_bytes()))
+        .map_err(|e| err(e.to_string()))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(e.to_string()))
+}
+
+fn field_type(data_type: &DataType) -> Option<FieldType> {
+    Some(match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => FieldType::Utf8,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 => {
+            FieldType::Int32
+        }
+        DataType::Int64 | DataType::UInt32 => FieldType::Int64,
+        DataType::Float32 => FieldType::Float32,
+        DataType::Float64 | DataType::Decimal128(_, _) => FieldType::Float64,
+        DataType::Boolean => FieldType::Boolean,
+        DataType::Date32 | DataType::Date64 => FieldType::Date32,
+        DataType::Timestamp(_, _) => FieldType::TimestampMicrosUtc,
+        _ => return None,
+    })
+}
+
+type SchemaCache = Mutex<HashMap<(String, String), &'static SchemaDef>>;
+
+/// The contract of a result without a declared schema: its own columns and nullability,
+/// strict. Made once per (asset, column list) for the life of the process.
+pub fn derived_schema(
+    asset: &str,
+    schema: &ArrowSchema,
+) -> Result<&'static SchemaDef, TransformError> {
+    static CACHE: OnceLock<SchemaCache> = OnceLock::new();
+    let fingerprint = format!("{:?}", schema.fields());
+    let key = (asset.to_string(), fingerprint);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).copied()) {
+        return Ok(found);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    for f in schema.fields() {
+        if phlo_core::metadata::is_metadata(f.name()) {
+            continue;
+        }
+        let field_type =
+            field_type(f.data_type()).ok_or_else(|| TransformError::UnsupportedType {
+                model: asset.to_string(),
+                column: f.name().clone(),
+                data_type: f.data_type().to_string(),
+            })?;
+        fields.push(FieldDef {
+            name: leak(f.name()),
+            field_type,
+            // A query's nullability is what DataFusion can prove; declare columns nullable
+            // and let `unique_key` (never null) and checks say more.
+            nullable: true,
+            constraints: &[],
+        });
+    }
+    let def: &'static SchemaDef = Box::leak(Box::new(SchemaDef {
+        name: leak(&format!("{asset} (its query's columns)")),
+        fields: Box::leak(fields.into_boxed_slice()),
+        policy: SchemaPolicy::Strict,
+    }));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, def);
+    }
+    Ok(def)
+}
+
+/// `s` for the life of the process (registries hold `&'static str`s; a project is loaded
+/// once per process).
+pub(crate) fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+/// `"ns"."name"` of a table.
+pub fn quoted(table: &phlo_core::names::TableName) -> String {
+    format!("\"{}\".\"{}\"", table.namespace(), table.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_read_with_inferred_types() {
+        let file = ProjectFile {
+            path: "prices.csv",
+            text: "month,product,price,ok\n2024-01-01,oil,71.5,true\n2024-02-01,gas,2.5,false\n",
+        };
+        let seed = parse_seed(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (seed.name.as_str(), seed.table.as_str()),
+            ("prices", "seeds.prices")
+        );
+        let batches = seed_batches(&seed).unwrap_or_else(|e| panic!("{e}"));
+        let schema = batches[0].schema();
+        let types: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().to_string())
+            .collect();
+        assert_eq!(types, ["Date32", "Utf8", "Float64", "Boolean"]);
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+        let def = derived_schema("prices", &schema).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(def.fields.len(), 4);
+        assert!(std::ptr::eq(
+            def,
+            derived_schema("prices", &schema).unwrap_or_else(|e| panic!("{e}"))
+        ));
+        let bad = ProjectFile {
+            path: "bad.txt",
+            text: "a\n1\n",
+        };
+        assert!(parse_seed(&bad).is_err());
+        let ragged = ProjectFile {
+            path: "ragged.csv",
+            text: "a,b\n1,2\n3\n",
+        };
+        let e = parse_seed(&ragged)
+            .and_then(|s| seed_batches(&s))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("ragged.csv"), "{e}");
+    }
+}

@@ -1,0 +1,2 @@
+-- phlo: materialized = "view"
+SELECT DISTINCT well_code FROM {{ ref('stg_readings') }} WHERE oil > 0

@@ -1,0 +1,1 @@
+SELECT well_code, SUM(oil) AS oil FROM {{ ref('well_readings') }} GROUP BY well_code

@@ -1,0 +1,340 @@
+//! SQL models and seeds: registration, graph errors, selection, `build` in dependency
+//! order with skip-downstream, every materialization and its incremental-equals-full law.
+
+use std::sync::Arc;
+
+use phlo::prelude::*;
+use phlo::registry::AssetKind;
+use phlo::{BuildStatus, FixedClock, Project, ProjectFile, Registry, SequentialRunIds};
+
+use crate::support::{now, query, version};
+
+/// One day's readings of three wells.
+#[derive(Schema)]
+pub struct WellReading {
+    /// Well.
+    well_code: String,
+    /// Day.
+    day: NaiveDate,
+    /// Barrels.
+    oil: f64,
+}
+
+/// Readings that depend only on the day: well C is shut in (0 bbl) on even days.
+#[ingestion(table = "bronze.well_readings", unique_key = ["well_code", "day"], schema = WellReading)]
+pub async fn well_readings(ctx: &PartitionContext) -> phlo::Result<Vec<WellReading>> {
+    let day = ctx.partition_date();
+    let n = f64::from(day.format("%d").to_string().parse::<u32>().unwrap_or(1));
+    Ok(["A", "B", "C"]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| WellReading {
+            well_code: (*w).to_string(),
+            day,
+            oil: if *w == "C" && (n as u32).is_multiple_of(2) {
+                0.0
+            } else {
+                10.0 * n + i as f64
+            },
+        })
+        .collect())
+}
+
+const PROJECT: Project = Project {
+    models: phlo::models!("project/models"),
+    seeds: phlo::seeds!("project/seeds"),
+};
+
+const BROKEN: Project = Project {
+    models: phlo::models!("project_broken/models"),
+    seeds: &[],
+};
+
+/// A registry of the readings asset and `project`.
+fn registry(project: Project) -> phlo::Result<Registry> {
+    let readings = Registry::global()?.get("well_readings")?.descriptor;
+    Registry::from_descriptors([readings])?.with_project(project)
+}
+
+async fn runtime(test: &str, dir: &std::path::Path, project: Project) -> Runtime {
+    Runtime::builder(dir)
+        .registry(registry(project).unwrap_or_else(|e| panic!("{e}")))
+        .clock(Arc::new(FixedClock::new(now())))
+        .run_ids(Arc::new(SequentialRunIds::new(test)))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("runtime: {e}"))
+}
+
+fn file(path: &'static str, text: &'static str) -> ProjectFile {
+    ProjectFile { path, text }
+}
+
+fn leaked(files: Vec<ProjectFile>) -> &'static [ProjectFile] {
+    Box::leak(files.into_boxed_slice())
+}
+
+#[tokio::test]
+async fn a_project_registers_models_and_seeds_with_their_edges() {
+    let r = registry(PROJECT).unwrap_or_else(|e| panic!("{e}"));
+    let stg = r.get("stg_readings").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stg.kind(), AssetKind::Sql);
+    assert_eq!(stg.table.to_string(), "staging.stg_readings");
+    let deps: Vec<(&str, String)> = stg
+        .deps
+        .iter()
+        .map(|d| (d.asset.as_str(), format!("{:?}", d.mapping)))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("well_readings", "TimeWindow".to_string()),
+            ("well_prices", "All".to_string())
+        ]
+    );
+    let seed = r.get("well_prices").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (seed.kind(), seed.table.to_string().as_str()),
+        (AssetKind::Seed, "seeds.well_prices")
+    );
+    let totals = r.get("mart_well_totals").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(totals.deps[0].asset, "stg_readings");
+    assert_eq!(format!("{:?}", totals.deps[0].mapping), "All");
+}
+
+#[tokio::test]
+async fn graph_mistakes_are_errors_naming_the_assets() {
+    let unknown = Project {
+        models: leaked(vec![file(
+            "m.sql",
+            "SELECT * FROM {{ ref('well_reading') }}",
+        )]),
+        seeds: &[],
+    };
+    let e = registry(unknown)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("well_reading") && e.contains("did you mean") && e.contains("well_readings"),
+        "{e}"
+    );
+    let cycle = Project {
+        models: leaked(vec![
+            file("a.sql", "SELECT * FROM {{ ref('b') }}"),
+            file("b.sql", "SELECT * FROM {{ ref('c') }}"),
+            file("c.sql", "SELECT * FROM {{ ref('a') }}"),
+        ]),
+        seeds: &[],
+    };
+    let e = registry(cycle)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("a → c → b → a"), "{e}");
+    let bad_header = Project {
+        models: leaked(vec![file(
+            "m.sql",
+            "-- phlo: materialized = \"incremental\"\nSELECT 1 AS x",
+        )]),
+        seeds: &[],
+    };
+    let e = registry(bad_header)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("unique_key"), "{e}");
+    let partitioned_table = Project {
+        models: leaked(vec![file(
+            "m.sql",
+            "-- phlo: partitions = \"daily\"\nSELECT 1 AS x",
+        )]),
+        seeds: &[],
+    };
+    let e = registry(partitioned_table)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("replace_partition"), "{e}");
+    let clash = Project {
+        models: leaked(vec![file(
+            "m.sql",
+            "-- phlo: table = \"bronze.well_readings\"\nSELECT 1 AS x",
+        )]),
+        seeds: &[],
+    };
+    let e = registry(clash)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("bronze.well_readings") && e.contains("well_readings"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn selections_mean_what_dbt_users_expect() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("select", dir.path(), PROJECT).await;
+    let sel = |s: &str| rt.select(s, None).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert_eq!(
+        sel("+mart_well_totals"),
+        [
+            "well_prices",
+            "well_readings",
+            "stg_readings",
+            "mart_well_totals"
+        ]
+    );
+    assert_eq!(
+        sel("stg_readings+"),
+        [
+            "stg_readings",
+            "mart_well_totals",
+            "v_active_wells",
+            "mart_active_count"
+        ]
+    );
+    assert_eq!(sel("tag:mart"), ["mart_well_totals"]);
+    assert_eq!(sel("kind:seed"), ["well_prices"]);
+    let mut wells = sel("group:wells,kind:sql");
+    wells.sort();
+    assert_eq!(
+        wells,
+        ["mart_well_totals", "stg_readings", "stg_readings_full"]
+    );
+    assert_eq!(
+        sel("1+stg_readings"),
+        ["well_prices", "well_readings", "stg_readings"]
+    );
+    assert_eq!(
+        rt.select("stg_readings+", Some("mart_active_count v_active_wells"))
+            .unwrap_or_else(|e| panic!("{e}")),
+        ["stg_readings", "mart_well_totals"]
+    );
+    let e = rt
+        .select("stg_reading", None)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("stg_readings"), "{e}");
+}
+
+#[tokio::test]
+async fn build_runs_the_graph_in_order_and_incremental_equals_full() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("build", dir.path(), PROJECT).await;
+    for day in ["2025-01-01", "2025-01-02", "2025-01-03"] {
+        let report = rt
+            .build_selection("*", None, Some(day))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.succeeded(), "{day}: {report:?}");
+        let order: Vec<&str> = report.assets.iter().map(|a| a.asset.as_str()).collect();
+        let at = |n: &str| order.iter().position(|x| *x == n).unwrap_or(usize::MAX);
+        assert!(at("well_readings") < at("stg_readings"));
+        assert!(at("well_prices") < at("stg_readings"));
+        assert!(at("stg_readings") < at("mart_well_totals"));
+        assert!(at("v_active_wells") < at("mart_active_count"));
+    }
+    // Incremental (one partition merged per build) equals the full rebuild.
+    let incremental = query(
+        &rt,
+        "SELECT well_code, day, oil, revenue FROM staging.stg_readings ORDER BY well_code, day",
+    )
+    .await;
+    let full = query(
+        &rt,
+        "SELECT well_code, day, oil, revenue FROM staging.stg_readings_full ORDER BY well_code, day",
+    )
+    .await;
+    assert_eq!(incremental, full);
+    assert!(
+        incremental.contains("| A         | 2025-01-03 | 30.0 | 2115.0  |"),
+        "{incremental}"
+    );
+    // Replace-partition holds each day once.
+    let replaced = query(
+        &rt,
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT day) AS days FROM staging.stg_readings_replaced",
+    )
+    .await;
+    assert!(replaced.contains("| 9 | 3    |"), "{replaced}");
+    // The mart over all partitions, and the count through the view (nothing stored for it).
+    let totals = query(
+        &rt,
+        "SELECT well_code, total_oil, days FROM marts.mart_well_totals ORDER BY well_code",
+    )
+    .await;
+    assert!(
+        totals.contains("| A         | 60.0      | 3    |"),
+        "{totals}"
+    );
+    assert!(
+        totals.contains("| C         | 44.0      | 3    |"),
+        "{totals}"
+    );
+    let active = query(&rt, "SELECT active_wells FROM marts.mart_active_count").await;
+    assert!(active.contains("| 3            |"), "{active}");
+    assert_eq!(version(&rt, "marts.v_active_wells").await, None);
+    // Re-running a day is idempotent: nothing changes in the incremental model.
+    let before = version(&rt, "staging.stg_readings").await;
+    let again = rt
+        .build_selection("stg_readings", None, Some("2025-01-02"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.succeeded());
+    assert_eq!(again.assets[0].runs[0].rows_inserted, 0);
+    assert_eq!(again.assets[0].runs[0].rows_updated, 0);
+    assert_eq!(version(&rt, "staging.stg_readings").await, before);
+}
+
+#[tokio::test]
+async fn a_failed_model_skips_its_downstream_and_independent_branches_go_on() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("broken", dir.path(), BROKEN).await;
+    let report = rt
+        .build_selection("*", None, Some("2025-01-01"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!report.succeeded());
+    let status = |n: &str| report.get(n).map(|a| a.status.clone());
+    assert_eq!(status("well_readings"), Some(BuildStatus::Success));
+    assert_eq!(status("good_branch"), Some(BuildStatus::Success));
+    assert!(
+        matches!(status("bad_model"), Some(BuildStatus::Failed { error }) if error.contains("no_such_column")),
+        "{report:?}"
+    );
+    assert_eq!(
+        status("after_bad"),
+        Some(BuildStatus::Skipped {
+            because: "bad_model".into()
+        })
+    );
+    assert_eq!(version(&rt, "main.bad_model").await, None);
+    assert_eq!(version(&rt, "main.after_bad").await, None);
+    assert!(version(&rt, "main.good_branch").await.is_some());
+}
+
+#[tokio::test]
+async fn the_graph_draws_as_mermaid_dot_and_json() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("graph", dir.path(), PROJECT).await;
+    let graph = rt.registry().graph().unwrap_or_else(|e| panic!("{e}"));
+    let chosen: std::collections::BTreeSet<String> = rt
+        .select("+mart_well_totals", None)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .collect();
+    let mermaid = graph.to_mermaid(&chosen);
+    assert!(
+        mermaid.contains("stg_readings") && mermaid.contains("-->"),
+        "{mermaid}"
+    );
+    assert!(!mermaid.contains("v_active_wells"), "{mermaid}");
+    let dot = graph.to_dot(&chosen);
+    assert!(dot.starts_with("digraph"), "{dot}");
+    let json = graph.to_json(&chosen);
+    assert_eq!(json["nodes"].as_array().map(Vec::len), Some(4), "{json}");
+}
