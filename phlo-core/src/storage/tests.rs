@@ -376,7 +376,10 @@ async fn compaction_rewrites_small_files_into_one_and_keeps_the_rows() -> crate:
     assert_eq!(contents_ids(&store, &t).await?, [0, 1, 2, 3]);
     // A missing table has nothing to compact.
     let missing = TableName::parse("_phlo.none")?;
-    assert_eq!(store.compact(&missing, &policy).await?, Compacted::default());
+    assert_eq!(
+        store.compact(&missing, &policy).await?,
+        Compacted::default()
+    );
     Ok(())
 }
 
@@ -402,7 +405,8 @@ async fn a_cached_table_sees_commits_of_other_stores_and_a_recreated_table() -> 
     theirs.commit(&t, append(&[3])).await?;
     assert_eq!(ours.version(&t).await?, Some(2));
     // Dropped and re-created at a lower version by someone else: not served stale.
-    std::fs::remove_dir_all(ours.table_dir(&t)).map_err(|e| crate::Error::internal(e.to_string()))?;
+    std::fs::remove_dir_all(ours.table_dir(&t))
+        .map_err(|e| crate::Error::internal(e.to_string()))?;
     let fresh = DeltaStore::open(dir.path())?;
     fresh.commit(&t, append(&[7, 8, 9])).await?;
     assert_eq!(ours.version(&t).await?, Some(0));

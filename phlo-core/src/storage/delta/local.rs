@@ -76,8 +76,7 @@ fn list_log(dir: PathBuf, prefix: Path, offset: Path) -> std::io::Result<Listed>
             // A subdirectory (sidecars, staged commits) or a link: skip it only when all
             // it can hold sorts before the offset.
             let dir_prefix = format!("{location_text}/");
-            if dir_prefix.as_str() < offset_text.as_str() && !offset_text.starts_with(&dir_prefix)
-            {
+            if dir_prefix.as_str() < offset_text.as_str() && !offset_text.starts_with(&dir_prefix) {
                 continue;
             }
             return Ok(Listed::Fallback);
@@ -240,7 +239,11 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["00000000000000000023.json", "00000000000000000024.json", "_last_checkpoint"]
+            [
+                "00000000000000000023.json",
+                "00000000000000000024.json",
+                "_last_checkpoint"
+            ]
         );
         // A subdirectory after the offset: the full walk answers, with its files.
         std::fs::create_dir_all(log.join("_sidecars")).unwrap_or_else(|e| panic!("{e}"));

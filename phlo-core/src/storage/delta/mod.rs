@@ -209,10 +209,10 @@ impl DeltaStore {
                 Cached::Current => return Ok(Some(cached)),
                 Cached::Replaced => self.forget(table),
                 Cached::Behind => match cached.update_incremental(None).await {
-                Ok(()) => {
-                    self.remember(table, &cached);
-                    return Ok(Some(cached));
-                }
+                    Ok(()) => {
+                        self.remember(table, &cached);
+                        return Ok(Some(cached));
+                    }
                     // The log was rewritten under us: open it afresh.
                     Err(_) => self.forget(table),
                 },
@@ -310,7 +310,9 @@ async fn cleanup_expired_logs(table: &TableName, delta: &DeltaTable, version: u6
     )
     .await
     {
-        Ok(n) if n > 0 => tracing::debug!(table = %table, removed = n, "expired log entries removed"),
+        Ok(n) if n > 0 => {
+            tracing::debug!(table = %table, removed = n, "expired log entries removed")
+        }
         Ok(_) => {}
         Err(e) => tracing::warn!(table = %table, error = %e, "log cleanup failed"),
     }
