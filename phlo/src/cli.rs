@@ -78,6 +78,9 @@ enum Command {
         /// Partition of the partitioned assets (default: each one's latest).
         #[arg(long)]
         partition: Option<String>,
+        /// Assets run at once, each when its upstreams are done (default: the core count).
+        #[arg(long)]
+        parallel: Option<usize>,
     },
     /// Print the asset graph of a selection.
     Graph {
@@ -258,9 +261,13 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             select,
             exclude,
             partition,
+            parallel,
         } => {
+            let parallel = parallel.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
             let report = rt
-                .build_selection(&select, exclude.as_deref(), partition.as_deref())
+                .build_selection_with(&select, exclude.as_deref(), partition.as_deref(), parallel)
                 .await?;
             if cli.json {
                 out(&serde_json::to_string_pretty(&report)?);

@@ -2,7 +2,9 @@
 //! audit of every write); a failed asset skips everything downstream of it, and independent
 //! branches go on.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use tokio::task::JoinSet;
 
 use serde::Serialize;
 
@@ -81,79 +83,129 @@ impl Runtime {
             .collect())
     }
 
-    /// Builds the selection: each asset in dependency order, for `partition` where it is
-    /// partitioned (else its latest complete partition); quality assets run as the audit
-    /// of their table's writes. A failed asset marks every asset downstream of it
-    /// skipped.
+    /// Builds the selection: each asset once its upstreams are done, up to as many at a
+    /// time as the machine has cores, for `partition` where it is partitioned (else its
+    /// latest complete partition); quality assets run as the audit of their table's
+    /// writes. A failed asset marks every asset downstream of it skipped; independent
+    /// branches go on. The report lists the assets in dependency order.
     pub async fn build_selection(
         &self,
         select: &str,
         exclude: Option<&str>,
         partition: Option<&str>,
     ) -> Result<BuildReport> {
+        self.build_selection_with(select, exclude, partition, phlo_core::parallel::cores())
+            .await
+    }
+
+    /// [`Runtime::build_selection`] with at most `parallel` assets running at once.
+    pub async fn build_selection_with(
+        &self,
+        select: &str,
+        exclude: Option<&str>,
+        partition: Option<&str>,
+        parallel: usize,
+    ) -> Result<BuildReport> {
         let graph = self.registry.graph()?;
         let order = self.select(select, exclude)?;
-        let mut skipped: BTreeSet<String> = BTreeSet::new();
-        let mut because: std::collections::BTreeMap<String, String> = Default::default();
-        let mut assets = Vec::new();
-        for name in order {
-            let Ok(asset) = self.registry.get(&name) else {
-                // A quality asset: it runs inside the writes it audits.
-                continue;
-            };
-            let kind = asset.kind();
-            if skipped.contains(&name) {
-                assets.push(BuildOutcome {
-                    asset: name.clone(),
-                    kind,
-                    status: BuildStatus::Skipped {
-                        because: because.get(&name).cloned().unwrap_or_default(),
-                    },
-                    runs: Vec::new(),
-                });
-                continue;
+        let selected: BTreeSet<String> = order.iter().cloned().collect();
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        let mut running: BTreeSet<String> = BTreeSet::new();
+        let mut outcomes: BTreeMap<String, BuildOutcome> = BTreeMap::new();
+        // Quality assets are not run on their own: they audit their table's writes.
+        for name in &order {
+            if self.registry.get(name).is_err() {
+                done.insert(name.clone());
             }
-            let selection = if !asset.partitions.is_partitioned() {
-                PartitionSelection::Unpartitioned
-            } else {
-                match partition {
-                    Some(key) => PartitionSelection::Key(key.to_string()),
-                    None => PartitionSelection::Latest,
+        }
+        let mut tasks: JoinSet<BuildOutcome> = JoinSet::new();
+        let partition = partition.map(str::to_string);
+        loop {
+            for name in graph.ready(&selected, &done, &running) {
+                if running.len() >= parallel.max(1) {
+                    break;
                 }
+                let Ok(asset) = self.registry.get(&name) else {
+                    continue;
+                };
+                let selection = if !asset.partitions.is_partitioned() {
+                    PartitionSelection::Unpartitioned
+                } else {
+                    match &partition {
+                        Some(key) => PartitionSelection::Key(key.clone()),
+                        None => PartitionSelection::Latest,
+                    }
+                };
+                let kind = asset.kind();
+                let rt = self.clone();
+                running.insert(name.clone());
+                tasks.spawn(async move { rt.build_one(name, kind, selection).await });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
             };
-            let mut runs = Vec::new();
-            let mut failure = None;
-            match self.plan(&name, &selection).await {
-                Err(e) => failure = Some(e.to_string()),
-                Ok(plan) => {
-                    for outcome in self.run_plan(&plan).await {
-                        match outcome {
-                            Ok(report) => runs.push(report),
-                            Err(RunFailure { report, error }) => {
-                                runs.push(*report);
-                                failure.get_or_insert(error.to_string());
-                            }
+            let outcome = joined
+                .map_err(|e| phlo_core::Error::internal(format!("a build task failed: {e}")))?;
+            running.remove(&outcome.asset);
+            done.insert(outcome.asset.clone());
+            if matches!(outcome.status, BuildStatus::Failed { .. }) {
+                for d in graph.downstream_of(&outcome.asset) {
+                    if !selected.contains(&d) || done.contains(&d) || running.contains(&d) {
+                        continue;
+                    }
+                    done.insert(d.clone());
+                    if let Ok(a) = self.registry.get(&d) {
+                        outcomes.insert(
+                            d.clone(),
+                            BuildOutcome {
+                                asset: d.clone(),
+                                kind: a.kind(),
+                                status: BuildStatus::Skipped {
+                                    because: outcome.asset.clone(),
+                                },
+                                runs: Vec::new(),
+                            },
+                        );
+                    }
+                }
+            }
+            outcomes.insert(outcome.asset.clone(), outcome);
+        }
+        let assets = order.iter().filter_map(|n| outcomes.remove(n)).collect();
+        Ok(BuildReport { assets })
+    }
+
+    /// One asset of a build: its planned partitions, in order.
+    async fn build_one(
+        &self,
+        name: String,
+        kind: AssetKind,
+        selection: PartitionSelection,
+    ) -> BuildOutcome {
+        let mut runs = Vec::new();
+        let mut failure = None;
+        match self.plan(&name, &selection).await {
+            Err(e) => failure = Some(e.to_string()),
+            Ok(plan) => {
+                for outcome in self.run_plan(&plan).await {
+                    match outcome {
+                        Ok(report) => runs.push(report),
+                        Err(RunFailure { report, error }) => {
+                            runs.push(*report);
+                            failure.get_or_insert(error.to_string());
                         }
                     }
                 }
             }
-            let status = match failure {
-                None => BuildStatus::Success,
-                Some(error) => {
-                    for d in graph.downstream_of(&name) {
-                        because.entry(d.clone()).or_insert_with(|| name.clone());
-                        skipped.insert(d);
-                    }
-                    BuildStatus::Failed { error }
-                }
-            };
-            assets.push(BuildOutcome {
-                asset: name,
-                kind,
-                status,
-                runs,
-            });
         }
-        Ok(BuildReport { assets })
+        BuildOutcome {
+            asset: name,
+            kind,
+            status: match failure {
+                None => BuildStatus::Success,
+                Some(error) => BuildStatus::Failed { error },
+            },
+            runs,
+        }
     }
 }

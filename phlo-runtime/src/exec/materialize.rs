@@ -181,6 +181,10 @@ impl Runtime {
                 .ok_or_else(|| phlo_core::Error::internal("a query returned no schema"))?;
             descriptor.schema = crate::transform::derived_schema(descriptor.name, &schema)
                 .map_err(Error::Project)?;
+            if let crate::registry::AssetSource::Sql(model) = &asset.source {
+                self.check_schema_change(asset, model, descriptor.schema)
+                    .await?;
+            }
             for k in descriptor.spec.unique_key {
                 if descriptor.schema.field(k).is_none() {
                     return Err(Error::InvalidAsset {
@@ -270,7 +274,9 @@ impl Runtime {
             key: spec.unique_key,
             scope: step.scope.clone(),
             layout: step.layout.clone(),
-            allow_new_columns: !prepared.added_columns.is_empty(),
+            allow_new_columns: !prepared.added_columns.is_empty()
+                || matches!(&asset.source, crate::registry::AssetSource::Sql(m)
+                    if m.config.on_schema_change == crate::transform::OnSchemaChange::AppendNewColumns),
             app_id: step.app_id.clone(),
             metadata: metadata.clone(),
         };

@@ -142,6 +142,57 @@ impl Runtime {
         ctx.sql(&sql).await.map_err(sql_error)
     }
 
+    /// A model's result against its table's columns: `fail` (the default) refuses any
+    /// difference, `append_new_columns` lets new columns in and refuses missing ones.
+    pub(crate) async fn check_schema_change(
+        &self,
+        asset: &Asset,
+        model: &SqlModel,
+        result: &phlo_core::schema::SchemaDef,
+    ) -> Result<()> {
+        let Some(provider) = self.store.provider(&asset.table).await? else {
+            return Ok(());
+        };
+        let table: std::collections::BTreeSet<String> = provider
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| !phlo_core::metadata::is_metadata(n))
+            .collect();
+        let now: std::collections::BTreeSet<String> =
+            result.fields.iter().map(|f| f.name.to_string()).collect();
+        let added: Vec<&String> = now.difference(&table).collect();
+        let removed: Vec<&String> = table.difference(&now).collect();
+        let allowed = match model.config.on_schema_change {
+            crate::transform::OnSchemaChange::Fail => added.is_empty() && removed.is_empty(),
+            crate::transform::OnSchemaChange::AppendNewColumns => removed.is_empty(),
+        };
+        if allowed {
+            return Ok(());
+        }
+        let list = |v: &[&String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        Err(Error::InvalidAsset {
+            asset: asset.descriptor.name.to_string(),
+            location: asset.descriptor.location,
+            reason: format!(
+                "its result's columns differ from `{}`'s (new: {}; missing: {}); nothing was written. Set `on_schema_change = \"append_new_columns\"` to add new columns, or drop the table to rebuild it",
+                asset.table,
+                list(&added),
+                list(&removed)
+            ),
+        })
+    }
+
     /// The `WHERE` of an upstream read: its partitions that `key` of `down` maps to
     /// (`None`: all of them).
     fn upstream_filter(

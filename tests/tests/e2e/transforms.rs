@@ -294,10 +294,13 @@ async fn build_runs_the_graph_in_order_and_incremental_equals_full() {
 async fn a_failed_model_skips_its_downstream_and_independent_branches_go_on() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let rt = runtime("broken", dir.path(), BROKEN).await;
+    // One at a time: the same outcome as in parallel, in the same (dependency) order.
     let report = rt
-        .build_selection("*", None, Some("2025-01-01"))
+        .build_selection_with("*", None, Some("2025-01-01"), 1)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    let order: Vec<&str> = report.assets.iter().map(|a| a.asset.as_str()).collect();
+    let serial_order: Vec<String> = order.iter().map(|s| s.to_string()).collect();
     assert!(!report.succeeded());
     let status = |n: &str| report.get(n).map(|a| a.status.clone());
     assert_eq!(status("well_readings"), Some(BuildStatus::Success));
@@ -315,6 +318,18 @@ async fn a_failed_model_skips_its_downstream_and_independent_branches_go_on() {
     assert_eq!(version(&rt, "main.bad_model").await, None);
     assert_eq!(version(&rt, "main.after_bad").await, None);
     assert!(version(&rt, "main.good_branch").await.is_some());
+    let parallel = rt
+        .build_selection_with("*", None, Some("2025-01-01"), 4)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let again: Vec<String> = parallel.assets.iter().map(|a| a.asset.clone()).collect();
+    assert_eq!(again, serial_order);
+    assert_eq!(
+        parallel.get("after_bad").map(|a| a.status.clone()),
+        Some(BuildStatus::Skipped {
+            because: "bad_model".into()
+        })
+    );
 }
 
 #[tokio::test]
@@ -337,4 +352,60 @@ async fn the_graph_draws_as_mermaid_dot_and_json() {
     assert!(dot.starts_with("digraph"), "{dot}");
     let json = graph.to_json(&chosen);
     assert_eq!(json["nodes"].as_array().map(Vec::len), Some(4), "{json}");
+}
+
+#[tokio::test]
+async fn a_changed_result_is_refused_unless_the_model_allows_new_columns() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = |sql: &'static str| Project {
+        models: leaked(vec![file("m.sql", sql)]),
+        seeds: &[],
+    };
+    let first = runtime("schema", dir.path(), project("SELECT 1 AS a")).await;
+    assert!(
+        first
+            .build_selection("m", None, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .succeeded()
+    );
+    let v = version(&first, "main.m").await;
+    let wider = runtime("schema2", dir.path(), project("SELECT 1 AS a, 2 AS b")).await;
+    let report = wider
+        .build_selection("m", None, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(&report.assets[0].status, BuildStatus::Failed { error }
+            if error.contains("new: `b`") && error.contains("append_new_columns")),
+        "{report:?}"
+    );
+    assert_eq!(version(&wider, "main.m").await, v);
+    let allowed = runtime(
+        "schema3",
+        dir.path(),
+        project("-- phlo: on_schema_change = \"append_new_columns\"\nSELECT 1 AS a, 2 AS b"),
+    )
+    .await;
+    let report = allowed
+        .build_selection("m", None, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.succeeded(), "{report:?}");
+    let rows = query(&allowed, "SELECT a, b FROM main.m").await;
+    assert!(rows.contains("| 1 | 2 |"), "{rows}");
+    let narrower = runtime(
+        "schema4",
+        dir.path(),
+        project("-- phlo: on_schema_change = \"append_new_columns\"\nSELECT 2 AS b"),
+    )
+    .await;
+    let report = narrower
+        .build_selection("m", None, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(&report.assets[0].status, BuildStatus::Failed { error } if error.contains("missing: `a`")),
+        "{report:?}"
+    );
 }

@@ -1,0 +1,5 @@
+const SEEDS: &[phlo::ProjectFile] = phlo::seeds!(seeds);
+
+fn main() {
+    let _ = SEEDS;
+}
