@@ -95,6 +95,10 @@ pub struct RunReport {
     pub error: Option<String>,
     /// Time per step.
     pub timings: StepTimings,
+    /// The table version of each upstream asset when a model read it (its data version:
+    /// what `stale` compares against).
+    #[serde(default)]
+    pub upstream_versions: std::collections::BTreeMap<String, Option<i64>>,
 }
 
 impl RunReport {
@@ -129,6 +133,7 @@ impl RunReport {
             checks: Vec::new(),
             error: None,
             timings: StepTimings::default(),
+            upstream_versions: Default::default(),
         }
     }
 }

@@ -81,6 +81,10 @@ enum Command {
         /// Assets run at once, each when its upstreams are done (default: the core count).
         #[arg(long)]
         parallel: Option<usize>,
+        /// Rebuild only the stale partitions: those whose upstream partitions changed
+        /// after they were built.
+        #[arg(long, conflicts_with = "partition")]
+        stale: bool,
     },
     /// Print the asset graph of a selection.
     Graph {
@@ -262,13 +266,17 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             exclude,
             partition,
             parallel,
+            stale,
         } => {
             let parallel = parallel.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             });
-            let report = rt
-                .build_selection_with(&select, exclude.as_deref(), partition.as_deref(), parallel)
-                .await?;
+            let report = if stale {
+                rt.build_stale(&select, exclude.as_deref()).await?
+            } else {
+                rt.build_selection_with(&select, exclude.as_deref(), partition.as_deref(), parallel)
+                    .await?
+            };
             if cli.json {
                 out(&serde_json::to_string_pretty(&report)?);
             } else {

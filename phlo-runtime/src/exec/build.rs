@@ -208,4 +208,99 @@ impl Runtime {
             runs,
         }
     }
+
+    /// The partitions of `asset` (`None`: the unpartitioned table) whose latest successful
+    /// build read an upstream partition that has changed since: a commit to the upstream's
+    /// table, by a run of one of the upstream partitions this partition maps to, after the
+    /// version the build recorded reading. Assets without upstreams are never stale.
+    pub async fn stale(&self, asset: &str) -> Result<Vec<Option<String>>> {
+        let runs = super::runs::read_runs(self).await?;
+        self.stale_in(asset, &runs)
+    }
+
+    fn stale_in(&self, asset: &str, runs: &[RunReport]) -> Result<Vec<Option<String>>> {
+        let a = self.registry.get(asset)?;
+        if a.deps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let graph = self.registry.graph()?;
+        // The latest successful run of each partition (runs are in recorded order).
+        let mut latest: BTreeMap<Option<String>, &RunReport> = BTreeMap::new();
+        for r in runs
+            .iter()
+            .filter(|r| r.asset == asset && r.status == crate::report::RunStatus::Success)
+        {
+            latest.insert(r.partition.clone(), r);
+        }
+        let mut stale = Vec::new();
+        for (partition, built) in latest {
+            let key = match &partition {
+                Some(text) => Some(a.partitions.parse_key(text)?),
+                None => None,
+            };
+            let mut changed = false;
+            for dep in &a.deps {
+                let read = built.upstream_versions.get(&dep.asset).copied().flatten();
+                let mapped = match &key {
+                    Some(k) => Some(
+                        graph
+                            .upstream_keys(asset, &dep.asset, k)
+                            .map_err(|e| Error::Graph(Box::new(e)))?,
+                    ),
+                    None => None,
+                };
+                let wanted = |p: &Option<String>| match (&mapped, p) {
+                    (None | Some(crate::graph::MappedKeys::All), _) => true,
+                    (Some(crate::graph::MappedKeys::Keys(keys)), Some(p)) => {
+                        keys.iter().any(|k| k.to_string() == *p)
+                    }
+                    (Some(crate::graph::MappedKeys::Keys(_)), None) => true,
+                };
+                changed |= runs.iter().any(|r| {
+                    r.asset == dep.asset
+                        && r.status == crate::report::RunStatus::Success
+                        && r.table_version_after > r.table_version_before
+                        && r.table_version_after > read
+                        && wanted(&r.partition)
+                });
+            }
+            if changed {
+                stale.push(partition);
+            }
+        }
+        Ok(stale)
+    }
+
+    /// `build --stale`: in dependency order, each selected asset's stale partitions
+    /// rebuilt (so a rebuild that changes a table makes its downstream stale in turn).
+    pub async fn build_stale(&self, select: &str, exclude: Option<&str>) -> Result<BuildReport> {
+        let order = self.select(select, exclude)?;
+        let mut assets = Vec::new();
+        for name in order {
+            let Ok(asset) = self.registry.get(&name) else {
+                continue;
+            };
+            let runs = super::runs::read_runs(self).await?;
+            let stale = self.stale_in(&name, &runs)?;
+            let mut outcome = BuildOutcome {
+                asset: name.clone(),
+                kind: asset.kind(),
+                status: BuildStatus::Success,
+                runs: Vec::new(),
+            };
+            for partition in stale {
+                let selection = match partition {
+                    Some(k) => PartitionSelection::Key(k),
+                    None => PartitionSelection::Unpartitioned,
+                };
+                let one = self.build_one(name.clone(), asset.kind(), selection).await;
+                outcome.runs.extend(one.runs);
+                if let BuildStatus::Failed { .. } = one.status {
+                    outcome.status = one.status;
+                }
+            }
+            assets.push(outcome);
+        }
+        Ok(BuildReport { assets })
+    }
 }

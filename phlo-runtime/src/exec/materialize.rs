@@ -167,7 +167,7 @@ impl Runtime {
                     .await
                     .map_err(|_| timeout())??
             }
-            _ => tokio::time::timeout_at(ctx.deadline, self.transform_rows(asset, step))
+            _ => tokio::time::timeout_at(ctx.deadline, self.transform_rows(asset, step, report))
                 .instrument(info_span!("query"))
                 .await
                 .map_err(|_| timeout())??,

@@ -39,7 +39,16 @@ impl Runtime {
         &self,
         asset: &Asset,
         step: &PlanStep,
+        report: &mut crate::report::RunReport,
     ) -> Result<Vec<RecordBatch>> {
+        // The upstream versions this run reads (read first: a commit landing in between
+        // can only make the run look staler than it is, never fresher).
+        for dep in &asset.deps {
+            if let Ok(up) = self.registry.get(&dep.asset) {
+                let version = self.store.version(&up.table).await?;
+                report.upstream_versions.insert(dep.asset.clone(), version);
+            }
+        }
         match &asset.source {
             AssetSource::Seed(seed) => crate::transform::seed_batches(seed).map_err(Error::Project),
             AssetSource::Sql(model) => {

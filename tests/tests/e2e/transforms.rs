@@ -20,11 +20,20 @@ pub struct WellReading {
     oil: f64,
 }
 
+/// A correction of the readings, seen only by the staleness test's runs (`stale-…`), so
+/// the tests running beside it read the same rows as ever.
+static CORRECTION: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// Readings that depend only on the day: well C is shut in (0 bbl) on even days.
 #[ingestion(table = "bronze.well_readings", unique_key = ["well_code", "day"], schema = WellReading)]
 pub async fn well_readings(ctx: &PartitionContext) -> phlo::Result<Vec<WellReading>> {
     let day = ctx.partition_date();
-    let n = f64::from(day.format("%d").to_string().parse::<u32>().unwrap_or(1));
+    let correction = if ctx.run_id().starts_with("stale-") {
+        f64::from(CORRECTION.load(std::sync::atomic::Ordering::SeqCst))
+    } else {
+        0.0
+    };
+    let n = f64::from(day.format("%d").to_string().parse::<u32>().unwrap_or(1)) + correction;
     Ok(["A", "B", "C"]
         .iter()
         .enumerate()
@@ -408,4 +417,96 @@ async fn a_changed_result_is_refused_unless_the_model_allows_new_columns() {
         matches!(&report.assets[0].status, BuildStatus::Failed { error } if error.contains("missing: `a`")),
         "{report:?}"
     );
+}
+
+#[tokio::test]
+async fn a_changed_upstream_makes_its_downstream_partitions_stale_and_build_stale_rebuilds_them() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("stale", dir.path(), PROJECT).await;
+    for day in ["2025-01-01", "2025-01-02"] {
+        let report = rt
+            .build_selection("*", None, Some(day))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.succeeded(), "{report:?}");
+    }
+    let stale = |asset: &'static str| {
+        let rt = rt.clone();
+        async move { rt.stale(asset).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    assert!(stale("stg_readings").await.is_empty());
+    assert!(stale("mart_well_totals").await.is_empty());
+    // Each run recorded the upstream versions it read.
+    let runs = rt.runs().await.unwrap_or_else(|e| panic!("{e}"));
+    let last = runs
+        .iter()
+        .rev()
+        .find(|r| r.asset == "stg_readings")
+        .unwrap_or_else(|| panic!("no run"));
+    assert!(
+        last.upstream_versions.contains_key("well_readings"),
+        "{last:?}"
+    );
+    assert!(
+        last.upstream_versions.contains_key("well_prices"),
+        "{last:?}"
+    );
+
+    // Day 1 of the readings re-run on the same rows: no commit, nothing stale.
+    let before = version(&rt, "bronze.well_readings").await;
+    let report = rt
+        .materialize("well_readings", "2025-01-01")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.table_version_after, before, "same rows: no commit");
+    assert!(stale("stg_readings").await.is_empty());
+    // The seed rebuilt from the same file: no commit either.
+    rt.materialize("well_prices", phlo::Unpartitioned)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(stale("stg_readings_full").await.is_empty());
+    // Day 1 corrected: day 1 of the staging model (identity by day) and the unpartitioned
+    // models reading the readings become stale; day 2 does not.
+    CORRECTION.store(100, std::sync::atomic::Ordering::SeqCst);
+    rt.materialize("well_readings", "2025-01-01")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        stale("stg_readings").await,
+        [Some("2025-01-01".to_string())]
+    );
+    assert_eq!(stale("stg_readings_full").await, [None]);
+    assert_eq!(
+        stale("stg_readings_replaced").await,
+        [Some("2025-01-01".to_string())]
+    );
+    assert!(
+        stale("mart_well_totals").await.is_empty(),
+        "not until staging changes"
+    );
+    let rebuilt = rt
+        .build_stale("*", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(rebuilt.succeeded(), "{rebuilt:?}");
+    let runs_of = |n: &str| rebuilt.get(n).map(|a| a.runs.len()).unwrap_or_default();
+    assert_eq!(runs_of("stg_readings"), 1);
+    assert_eq!(runs_of("stg_readings_full"), 1);
+    assert_eq!(runs_of("stg_readings_replaced"), 1);
+    // The staging model changed, so the mart over it was stale in turn and rebuilt.
+    assert_eq!(runs_of("mart_well_totals"), 1);
+    for asset in [
+        "stg_readings",
+        "stg_readings_full",
+        "stg_readings_replaced",
+        "mart_well_totals",
+    ] {
+        assert!(stale(asset).await.is_empty(), "{asset}");
+    }
+    let totals = query(
+        &rt,
+        "SELECT total_oil FROM marts.mart_well_totals WHERE well_code = 'A'",
+    )
+    .await;
+    assert!(totals.contains("| 1030.0    |"), "{totals}");
 }
