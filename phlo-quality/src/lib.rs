@@ -24,8 +24,8 @@ pub use check::{Check, Evaluation};
 pub use checks::{
     AcceptedValue, AcceptedValuesCheck, AggregateConsistencyCheck, CheckOutcome,
     ChecksumReconciliationCheck, CountCheck, CustomSqlCheck, FreshnessCheck, KeyParityCheck,
-    MAX_SAMPLES, MatchMode, NullCheck, PatternCheck, RangeCheck, ReconciliationCheck, SchemaCheck,
-    UniqueCheck,
+    MAX_SAMPLES, MatchMode, NullCheck, PatternCheck, RangeCheck, ReconciliationCheck,
+    RelationshipsCheck, SchemaCheck, UniqueCheck,
 };
 pub use error::{Error, Result};
 pub use result::{CheckResult, QualityReport, Severity};

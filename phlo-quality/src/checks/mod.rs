@@ -32,6 +32,7 @@ mod outcome;
 mod pattern;
 mod range;
 mod reconcile;
+mod relationships;
 mod schema;
 mod unique;
 
@@ -52,5 +53,6 @@ pub use range::RangeCheck;
 pub use reconcile::{
     AggregateConsistencyCheck, ChecksumReconciliationCheck, KeyParityCheck, ReconciliationCheck,
 };
+pub use relationships::RelationshipsCheck;
 pub use schema::SchemaCheck;
 pub use unique::UniqueCheck;

@@ -173,14 +173,13 @@ impl RuntimeBuilder {
 
     /// Opens the warehouse (created by the first write) and validates the registry.
     pub async fn build(self) -> Result<Runtime> {
+        let has_project = self.project != crate::transform::Project::default();
         let registry = match self.registry {
+            Some(r) if has_project => r.with_project(self.project)?,
             Some(r) => r,
+            // The project's models first, so `#[quality]` assets may check their tables.
+            None if has_project => Registry::global_with_project(self.project)?,
             None => Registry::global()?,
-        };
-        let registry = if self.project == crate::transform::Project::default() {
-            registry
-        } else {
-            registry.with_project(self.project)?
         };
         let store: Arc<dyn TableStore> = match self.store {
             Some(s) => s,

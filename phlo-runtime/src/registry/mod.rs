@@ -328,6 +328,14 @@ impl Registry {
         )
     }
 
+    /// Every registered asset plus a project's models and seeds; `#[quality]` assets may
+    /// check the models' tables.
+    pub fn global_with_project(project: crate::transform::Project) -> Result<Self> {
+        Self::from_descriptors(inventory::iter::<IngestionDescriptor>.into_iter().copied())?
+            .with_project(project)?
+            .with_quality(inventory::iter::<QualityDescriptor>.into_iter().copied())
+    }
+
     /// A registry of exactly these descriptors, validated together.
     pub fn from_parts(
         ingestion: impl IntoIterator<Item = IngestionDescriptor>,
@@ -448,8 +456,11 @@ impl Registry {
         // Plan-time validation: every column a check says it reads is a column of the
         // table (its schema's fields and the metadata columns), unless the table may grow
         // columns at run time (`schema_policy = "additive"`).
+        // A model's or seed's columns are its result's, known when it runs: its checks'
+        // columns are checked then (`require_columns`).
         let schema = writer.descriptor.schema;
-        if schema.policy != phlo_core::schema::SchemaPolicy::Additive {
+        let declared = matches!(writer.source, AssetSource::Fetch);
+        if declared && schema.policy != phlo_core::schema::SchemaPolicy::Additive {
             let mut columns: Vec<String> =
                 schema.fields.iter().map(|f| f.name.to_string()).collect();
             if writer.descriptor.spec.add_metadata_columns {

@@ -510,3 +510,78 @@ async fn a_changed_upstream_makes_its_downstream_partitions_stale_and_build_stal
     .await;
     assert!(totals.contains("| 1030.0    |"), "{totals}");
 }
+
+fn prices_checks() -> Vec<Box<dyn phlo::quality::Check>> {
+    vec![Box::new(phlo::quality::RelationshipsCheck::new(
+        "well_code",
+        "seeds.prices",
+        "well_code",
+    ))]
+}
+
+/// A model checked by a `relationships` check against a seed: blocking, so a well
+/// without a price is never published.
+fn checked_registry(prices: &'static str) -> phlo::Result<Registry> {
+    let readings = Registry::global()?.get("well_readings")?.descriptor;
+    let project = Project {
+        models: leaked(vec![file(
+            "staging/r.sql",
+            "-- phlo: materialized = \"replace_partition\", partitions = \"daily\"\n\
+             SELECT well_code, day, oil FROM {{ ref('well_readings') }}",
+        )]),
+        seeds: leaked(vec![file("prices.csv", prices)]),
+    };
+    Registry::from_descriptors([readings])?
+        .with_project(project)?
+        .with_quality([phlo::QualityDescriptor {
+            name: "r_checks",
+            spec: phlo::QualitySpec {
+                table: "staging.r",
+                ..phlo::QualitySpec::DEFAULT
+            },
+            checks: prices_checks,
+            custom: None,
+            location: phlo::__private::Location {
+                file: "tests/e2e/transforms.rs",
+                line: 1,
+                column: 1,
+                module: "e2e::transforms",
+            },
+        }])
+}
+
+#[tokio::test]
+async fn quality_checks_gate_a_model_and_relationships_find_orphans() {
+    for (prices, publishes) in [
+        ("well_code,price\nA,1\nB,2\nC,3\n", true),
+        ("well_code,price\nA,1\nB,2\n", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let rt = Runtime::builder(dir.path())
+            .registry(checked_registry(prices).unwrap_or_else(|e| panic!("{e}")))
+            .clock(Arc::new(FixedClock::new(now())))
+            .run_ids(Arc::new(SequentialRunIds::new("checked")))
+            .build()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = rt
+            .build_selection("*", None, Some("2025-01-01"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = report.get("r").unwrap_or_else(|| panic!("{report:?}"));
+        let checks = &r.runs[0].checks;
+        assert_eq!(checks.len(), 1, "{r:?}");
+        assert_eq!(checks[0].passed, publishes, "{checks:?}");
+        if publishes {
+            assert!(report.succeeded(), "{report:?}");
+            assert!(version(&rt, "staging.r").await.is_some());
+        } else {
+            assert_eq!((checks[0].failed_count, checks[0].total_count), (1, 3));
+            assert_eq!(checks[0].samples[0]["well_code"], "C");
+            assert!(
+                matches!(&r.status, BuildStatus::Failed { error } if error.contains("relationships"))
+            );
+            assert_eq!(version(&rt, "staging.r").await, None, "nothing published");
+        }
+    }
+}
