@@ -158,7 +158,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Like [`main`], with the project's SQL models and seeds:
-/// `phlo::cli::main_with(phlo::Project { models: phlo::models!("models"), seeds: phlo::seeds!("seeds") })`.
+/// `phlo::cli::main_with(phlo::Project { models: phlo::models!("models"), seeds: phlo::seeds!("seeds"), tests: phlo::models!("tests") })`.
 pub fn main_with(project: crate::Project) -> ExitCode {
     run_with(project, std::env::args_os())
 }

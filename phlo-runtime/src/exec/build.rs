@@ -114,7 +114,7 @@ impl Runtime {
         let mut outcomes: BTreeMap<String, BuildOutcome> = BTreeMap::new();
         // Quality assets are not run on their own: they audit their table's writes.
         for name in &order {
-            if self.registry.get(name).is_err() {
+            if self.registry.get(name).is_err() && self.registry.data_test(name).is_none() {
                 done.insert(name.clone());
             }
         }
@@ -126,6 +126,11 @@ impl Runtime {
                     break;
                 }
                 let Ok(asset) = self.registry.get(&name) else {
+                    if let Some(test) = self.registry.data_test(&name).cloned() {
+                        let rt = self.clone();
+                        running.insert(name.clone());
+                        tasks.spawn(async move { rt.run_data_test(&test).await });
+                    }
                     continue;
                 };
                 let selection = if !asset.partitions.is_partitioned() {
@@ -154,12 +159,16 @@ impl Runtime {
                         continue;
                     }
                     done.insert(d.clone());
-                    if let Ok(a) = self.registry.get(&d) {
+                    let kind = match self.registry.get(&d) {
+                        Ok(a) => Some(a.kind()),
+                        Err(_) => self.registry.data_test(&d).map(|_| AssetKind::Test),
+                    };
+                    if let Some(kind) = kind {
                         outcomes.insert(
                             d.clone(),
                             BuildOutcome {
                                 asset: d.clone(),
-                                kind: a.kind(),
+                                kind,
                                 status: BuildStatus::Skipped {
                                     because: outcome.asset.clone(),
                                 },

@@ -138,6 +138,86 @@ impl Runtime {
         })
     }
 
+    /// Runs a singular data test over the whole upstream tables: it passes when its query
+    /// returns no rows.
+    pub(crate) async fn run_data_test(
+        &self,
+        test: &crate::transform::DataTest,
+    ) -> crate::exec::BuildOutcome {
+        let outcome = async {
+            let mut overrides: Overrides = Vec::new();
+            let mut refs = BTreeMap::new();
+            for name in &test.refs {
+                let up = self.registry.get(name)?;
+                let provider = match &up.source {
+                    AssetSource::Sql(view) if up.is_view() => {
+                        let (sql, inner) = self.scoped_model(up, view, None, false).await?;
+                        let ctx = self.session.context_with(inner).await?;
+                        ctx.sql(&sql).await.map_err(sql_error)?.into_view()
+                    }
+                    _ => self.relation(up, None).await?,
+                };
+                refs.insert(name.clone(), quoted(&up.table));
+                overrides.push((up.table.clone(), provider));
+            }
+            let mut sources = BTreeMap::new();
+            for source in &test.sources {
+                let table = phlo_core::names::TableName::parse(source)?;
+                if let Some(up) = self.registry.writer_of(&table) {
+                    overrides.push((table.clone(), self.relation(up, None).await?));
+                }
+                sources.insert(source.clone(), quoted(&table));
+            }
+            let bindings = Bindings {
+                refs,
+                sources,
+                this: "NULL".into(),
+                incremental: false,
+                partition: None,
+            };
+            let sql =
+                template::render(&test.path, &test.template, &bindings).map_err(Error::Project)?;
+            let ctx = self.session.context_with(overrides).await?;
+            let df = ctx.sql(&sql).await.map_err(sql_error)?;
+            let batches = df
+                .limit(0, Some(6))
+                .map_err(sql_error)?
+                .collect()
+                .await
+                .map_err(sql_error)?;
+            let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            if rows == 0 {
+                return Ok(None);
+            }
+            let shown = arrow::util::pretty::pretty_format_batches(&batches)
+                .map(|t| t.to_string().replace('\n', " "))
+                .unwrap_or_default();
+            let more = if rows > 5 { "more than 5" } else { "" };
+            Ok::<_, Error>(Some(format!(
+                "data test `{}` returned {} rows: {shown}",
+                test.name,
+                if more.is_empty() {
+                    rows.to_string()
+                } else {
+                    more.to_string()
+                }
+            )))
+        }
+        .await;
+        crate::exec::BuildOutcome {
+            asset: test.name.clone(),
+            kind: crate::registry::AssetKind::Test,
+            status: match outcome {
+                Ok(None) => crate::exec::BuildStatus::Success,
+                Ok(Some(error)) => crate::exec::BuildStatus::Failed { error },
+                Err(e) => crate::exec::BuildStatus::Failed {
+                    error: e.to_string(),
+                },
+            },
+            runs: Vec::new(),
+        }
+    }
+
     /// `model`'s query planned for partition `key`, as a DataFrame.
     pub(crate) async fn model_frame(
         &self,

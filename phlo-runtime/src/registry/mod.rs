@@ -100,6 +100,8 @@ pub enum AssetKind {
     Sql,
     /// A CSV seed (a `.csv` file of the project).
     Seed,
+    /// A singular data test (a `.sql` file whose query must return no rows).
+    Test,
 }
 
 impl std::fmt::Display for AssetKind {
@@ -109,6 +111,7 @@ impl std::fmt::Display for AssetKind {
             AssetKind::Quality => "quality",
             AssetKind::Sql => "sql",
             AssetKind::Seed => "seed",
+            AssetKind::Test => "test",
         })
     }
 }
@@ -309,6 +312,8 @@ impl Asset {
 pub struct Registry {
     assets: BTreeMap<&'static str, Asset>,
     quality: BTreeMap<&'static str, QualityAsset>,
+    /// Singular data tests, by name.
+    data_tests: BTreeMap<String, std::sync::Arc<crate::transform::DataTest>>,
 }
 
 fn by_name_and_site<T>(all: &mut [T], key: impl Fn(&T) -> (&'static str, Location)) {
@@ -402,6 +407,7 @@ impl Registry {
         Ok(Registry {
             assets,
             quality: BTreeMap::new(),
+            data_tests: BTreeMap::new(),
         })
     }
 

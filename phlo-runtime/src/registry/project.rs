@@ -235,8 +235,26 @@ impl Registry {
                 a.deps = deps;
             }
         }
+        for f in project.tests {
+            let test = transform::parse_data_test(f).map_err(Error::Project)?;
+            if self.assets.contains_key(test.name.as_str())
+                || self.data_tests.contains_key(&test.name)
+            {
+                return Err(invalid(
+                    &test.name,
+                    &test.path,
+                    "a data test needs a name of its own: an asset or another test has it".into(),
+                ));
+            }
+            self.data_tests.insert(test.name.clone(), Arc::new(test));
+        }
         self.graph()?;
         Ok(self)
+    }
+
+    /// The singular data test `name`.
+    pub fn data_test(&self, name: &str) -> Option<&Arc<crate::transform::DataTest>> {
+        self.data_tests.get(name)
     }
 
     /// The asset graph: every asset, quality assets included, with their edges.
@@ -264,7 +282,24 @@ impl Registry {
                 }
                 g
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut nodes = nodes;
+        for t in self.data_tests.values() {
+            let mut g = GraphNode::new(t.name.as_str(), "test", "", PartitionsDef::None);
+            let mut upstream = t.refs.clone();
+            for source in &t.sources {
+                if let Ok(table) = TableName::parse(source)
+                    && let Some(w) = self.assets.values().find(|a| a.table == table)
+                {
+                    upstream.push(w.descriptor.name.to_string());
+                }
+            }
+            let mut seen = BTreeSet::new();
+            for up in upstream.into_iter().filter(|u| seen.insert(u.clone())) {
+                g = g.with_dep(up.as_str(), crate::graph::Mapping::All);
+            }
+            nodes.push(g);
+        }
         AssetGraph::new(nodes).map_err(|e| Error::Graph(Box::new(e)))
     }
 }

@@ -37,6 +37,37 @@ pub struct Project {
     pub models: &'static [ProjectFile],
     /// `.csv` files of the seeds directory.
     pub seeds: &'static [ProjectFile],
+    /// Singular data tests: `.sql` files whose query must return no rows
+    /// (`phlo::models!("tests")` embeds them too).
+    pub tests: &'static [ProjectFile],
+}
+
+/// A singular data test: `tests/assert_x.sql` is the test `assert_x`, failing when its
+/// query returns rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataTest {
+    /// The file's stem.
+    pub name: String,
+    /// The file's path under the tests directory.
+    pub path: String,
+    /// The SQL template.
+    pub template: String,
+    /// Assets named by `ref`.
+    pub refs: Vec<String>,
+    /// Tables named by `source`.
+    pub sources: Vec<String>,
+}
+
+/// The data test of `file`.
+pub fn parse_data_test(file: &ProjectFile) -> Result<DataTest, TransformError> {
+    let m = parse_model(file.path, file.text)?;
+    Ok(DataTest {
+        name: m.name,
+        path: m.path,
+        template: m.template,
+        refs: m.refs,
+        sources: m.sources,
+    })
 }
 
 /// A problem with a project file; each names the file and what to change.

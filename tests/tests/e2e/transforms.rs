@@ -52,11 +52,13 @@ pub async fn well_readings(ctx: &PartitionContext) -> phlo::Result<Vec<WellReadi
 const PROJECT: Project = Project {
     models: phlo::models!("project/models"),
     seeds: phlo::seeds!("project/seeds"),
+    tests: phlo::models!("project/tests"),
 };
 
 const BROKEN: Project = Project {
     models: phlo::models!("project_broken/models"),
     seeds: &[],
+    tests: phlo::models!("project_broken/tests"),
 };
 
 /// A registry of the readings asset and `project`.
@@ -119,6 +121,7 @@ async fn graph_mistakes_are_errors_naming_the_assets() {
             "SELECT * FROM {{ ref('well_reading') }}",
         )]),
         seeds: &[],
+        tests: &[],
     };
     let e = registry(unknown)
         .err()
@@ -135,6 +138,7 @@ async fn graph_mistakes_are_errors_naming_the_assets() {
             file("c.sql", "SELECT * FROM {{ ref('a') }}"),
         ]),
         seeds: &[],
+        tests: &[],
     };
     let e = registry(cycle)
         .err()
@@ -147,6 +151,7 @@ async fn graph_mistakes_are_errors_naming_the_assets() {
             "-- phlo: materialized = \"incremental\"\nSELECT 1 AS x",
         )]),
         seeds: &[],
+        tests: &[],
     };
     let e = registry(bad_header)
         .err()
@@ -159,6 +164,7 @@ async fn graph_mistakes_are_errors_naming_the_assets() {
             "-- phlo: partitions = \"daily\"\nSELECT 1 AS x",
         )]),
         seeds: &[],
+        tests: &[],
     };
     let e = registry(partitioned_table)
         .err()
@@ -171,6 +177,7 @@ async fn graph_mistakes_are_errors_naming_the_assets() {
             "-- phlo: table = \"bronze.well_readings\"\nSELECT 1 AS x",
         )]),
         seeds: &[],
+        tests: &[],
     };
     let e = registry(clash)
         .err()
@@ -200,11 +207,13 @@ async fn selections_mean_what_dbt_users_expect() {
         sel("stg_readings+"),
         [
             "stg_readings",
+            "assert_no_negative_revenue",
             "mart_well_totals",
             "v_active_wells",
             "mart_active_count"
         ]
     );
+    assert_eq!(sel("kind:test"), ["assert_no_negative_revenue"]);
     assert_eq!(sel("tag:mart"), ["mart_well_totals"]);
     assert_eq!(sel("kind:seed"), ["well_prices"]);
     let mut wells = sel("group:wells,kind:sql");
@@ -220,7 +229,11 @@ async fn selections_mean_what_dbt_users_expect() {
     assert_eq!(
         rt.select("stg_readings+", Some("mart_active_count v_active_wells"))
             .unwrap_or_else(|e| panic!("{e}")),
-        ["stg_readings", "mart_well_totals"]
+        [
+            "stg_readings",
+            "assert_no_negative_revenue",
+            "mart_well_totals"
+        ]
     );
     let e = rt
         .select("stg_reading", None)
@@ -246,6 +259,11 @@ async fn build_runs_the_graph_in_order_and_incremental_equals_full() {
         assert!(at("well_prices") < at("stg_readings"));
         assert!(at("stg_readings") < at("mart_well_totals"));
         assert!(at("v_active_wells") < at("mart_active_count"));
+        assert!(at("stg_readings") < at("assert_no_negative_revenue"));
+        assert_eq!(
+            report.get("assert_no_negative_revenue").map(|a| a.kind),
+            Some(AssetKind::Test)
+        );
     }
     // Incremental (one partition merged per build) equals the full rebuild.
     let incremental = query(
@@ -315,6 +333,11 @@ async fn a_failed_model_skips_its_downstream_and_independent_branches_go_on() {
     assert_eq!(status("well_readings"), Some(BuildStatus::Success));
     assert_eq!(status("good_branch"), Some(BuildStatus::Success));
     assert!(
+        matches!(status("assert_no_oil"), Some(BuildStatus::Failed { error })
+            if error.contains("returned 3 rows") && error.contains("| A ")),
+        "{report:?}"
+    );
+    assert!(
         matches!(status("bad_model"), Some(BuildStatus::Failed { error }) if error.contains("no_such_column")),
         "{report:?}"
     );
@@ -369,6 +392,7 @@ async fn a_changed_result_is_refused_unless_the_model_allows_new_columns() {
     let project = |sql: &'static str| Project {
         models: leaked(vec![file("m.sql", sql)]),
         seeds: &[],
+        tests: &[],
     };
     let first = runtime("schema", dir.path(), project("SELECT 1 AS a")).await;
     assert!(
@@ -530,6 +554,7 @@ fn checked_registry(prices: &'static str) -> phlo::Result<Registry> {
              SELECT well_code, day, oil FROM {{ ref('well_readings') }}",
         )]),
         seeds: leaked(vec![file("prices.csv", prices)]),
+        tests: &[],
     };
     Registry::from_descriptors([readings])?
         .with_project(project)?
