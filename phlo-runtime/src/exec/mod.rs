@@ -299,9 +299,41 @@ impl Runtime {
     /// # Ok(()) }
     /// ```
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>> {
-        let ctx = self.session().await?;
+        let ctx = self
+            .session
+            .context_with(self.views_named_in(query).await?)
+            .await?;
         let df = ctx.sql(query).await.map_err(Error::sql)?;
         df.collect().await.map_err(Error::sql)
+    }
+
+    /// The view models `query` names (by their table, `ns.name`), each planned over its
+    /// upstreams, so `sql` reads them as it reads stored tables.
+    async fn views_named_in(
+        &self,
+        query: &str,
+    ) -> Result<
+        Vec<(
+            phlo_core::names::TableName,
+            Arc<dyn datafusion::catalog::TableProvider>,
+        )>,
+    > {
+        let mut out = Vec::new();
+        let named = |t: &phlo_core::names::TableName| {
+            query.contains(&t.to_string())
+                || query.contains(&format!("\"{}\".\"{}\"", t.namespace(), t.name()))
+        };
+        for asset in self
+            .registry
+            .iter()
+            .filter(|a| a.is_view() && named(&a.table))
+        {
+            if let crate::registry::AssetSource::Sql(model) = &asset.source {
+                let df = self.model_frame(asset, model, None, false).await?;
+                out.push((asset.table.clone(), df.into_view()));
+            }
+        }
+        Ok(out)
     }
 
     /// A DataFusion session where every table is `ns.table`, opened on first reference.

@@ -305,6 +305,13 @@ async fn build_runs_the_graph_in_order_and_incremental_equals_full() {
     let active = query(&rt, "SELECT active_wells FROM marts.mart_active_count").await;
     assert!(active.contains("| 3            |"), "{active}");
     assert_eq!(version(&rt, "marts.v_active_wells").await, None);
+    // `sql` reads a view model as it reads a stored table.
+    let view = query(
+        &rt,
+        "SELECT well_code FROM marts.v_active_wells ORDER BY well_code",
+    )
+    .await;
+    assert!(view.contains("| A ") && view.contains("| C "), "{view}");
     // Re-running a day is idempotent: nothing changes in the incremental model.
     let before = version(&rt, "staging.stg_readings").await;
     let again = rt
