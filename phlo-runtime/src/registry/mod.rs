@@ -126,15 +126,32 @@ pub enum PartitionMapping {
     TimeWindow,
     /// Every partition of the upstream (an unpartitioned downstream).
     All,
+    /// The upstream partition `n` partitions away (`-1`: the previous one).
+    Offset(i64),
 }
 
 impl PartitionMapping {
+    /// Parses a model header's mapping: `identity`, `time_window`, `all`, `offset(N)`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "identity" => Some(PartitionMapping::Identity),
+            "time_window" => Some(PartitionMapping::TimeWindow),
+            "all" => Some(PartitionMapping::All),
+            other => other
+                .strip_prefix("offset(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|n| n.trim().parse().ok())
+                .map(PartitionMapping::Offset),
+        }
+    }
+
     /// The graph's form.
     pub fn graph(self) -> crate::graph::Mapping {
         match self {
             PartitionMapping::Identity => crate::graph::Mapping::Identity,
             PartitionMapping::TimeWindow => crate::graph::Mapping::TimeWindow,
             PartitionMapping::All => crate::graph::Mapping::All,
+            PartitionMapping::Offset(n) => crate::graph::Mapping::Offset(n),
         }
     }
 
@@ -142,6 +159,7 @@ impl PartitionMapping {
         match m {
             crate::graph::Mapping::Identity => PartitionMapping::Identity,
             crate::graph::Mapping::TimeWindow => PartitionMapping::TimeWindow,
+            crate::graph::Mapping::Offset(n) => PartitionMapping::Offset(n),
             _ => PartitionMapping::All,
         }
     }

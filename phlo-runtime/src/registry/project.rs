@@ -215,7 +215,27 @@ impl Registry {
             }
             let mut seen = BTreeSet::new();
             let mut deps = Vec::new();
+            for (named, _) in &model.config.mappings {
+                if !upstream.contains(named) {
+                    return Err(invalid(
+                        name,
+                        &model.path,
+                        format!("`mappings` names `{named}`, which the model does not read"),
+                    ));
+                }
+            }
             for up in upstream.into_iter().filter(|u| seen.insert(u.clone())) {
+                if let Some(text) = model.config.mappings.get(&up) {
+                    let mapping = PartitionMapping::parse(text).ok_or_else(|| {
+                        invalid(
+                            name,
+                            &model.path,
+                            format!("`mappings.{up} = \"{text}\"`: use \"identity\", \"time_window\", \"all\" or \"offset(-1)\""),
+                        )
+                    })?;
+                    deps.push(Dependency { asset: up, mapping });
+                    continue;
+                }
                 let mapping = match self.assets.get(up.as_str()) {
                     Some(u) => crate::graph::default_mapping(&u.partitions, &asset.partitions)
                         .map(PartitionMapping::from_graph)

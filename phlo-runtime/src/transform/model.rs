@@ -81,6 +81,11 @@ pub struct ModelConfig {
     /// What a change of columns does.
     #[serde(default)]
     pub on_schema_change: OnSchemaChange,
+    /// Partition mappings of some upstreams, instead of the default of the pair:
+    /// `{ well_readings = "offset(-1)" }` (the previous partition), `"identity"`,
+    /// `"time_window"`, `"all"`.
+    #[serde(default)]
+    pub mappings: std::collections::BTreeMap<String, String>,
 }
 
 fn default_materialized() -> Materialized {
@@ -113,6 +118,7 @@ impl Default for ModelConfig {
             group: None,
             tags: Vec::new(),
             on_schema_change: OnSchemaChange::Fail,
+            mappings: Default::default(),
         }
     }
 }

@@ -617,3 +617,61 @@ async fn quality_checks_gate_a_model_and_relationships_find_orphans() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_offset_mapping_reads_the_previous_partition() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = Project {
+        models: leaked(vec![file(
+            "staging/prev_day.sql",
+            "-- phlo: materialized = \"replace_partition\", partitions = \"daily\", start = \"2025-01-01\"\n\
+             -- phlo: mappings = { well_readings = \"offset(-1)\" }\n\
+             SELECT well_code, day AS read_day, oil FROM {{ ref('well_readings') }}",
+        )]),
+        seeds: &[],
+        tests: &[],
+    };
+    let rt = runtime("offset", dir.path(), project).await;
+    let dep = &rt
+        .registry()
+        .get("prev_day")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .deps[0];
+    assert_eq!(format!("{:?}", dep.mapping), "Offset(-1)");
+    for day in ["2025-01-01", "2025-01-02", "2025-01-03"] {
+        rt.materialize("well_readings", day)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Day 1 has no previous partition: nothing to read, nothing written.
+    let first = rt
+        .materialize("prev_day", "2025-01-01")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.rows_in, 0);
+    rt.materialize("prev_day", "2025-01-03")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = query(
+        &rt,
+        "SELECT DISTINCT read_day, _phlo_partition_date FROM staging.prev_day",
+    )
+    .await;
+    assert!(rows.contains("| 2025-01-02 | 2025-01-03 "), "{rows}");
+    // A mapping for an asset the model does not read, or one that does not parse.
+    for header in [
+        "-- phlo: mappings = { nope = \"all\" }\nSELECT * FROM {{ ref('well_readings') }}",
+        "-- phlo: mappings = { well_readings = \"sideways\" }\nSELECT * FROM {{ ref('well_readings') }}",
+    ] {
+        let bad = Project {
+            models: leaked(vec![file("m.sql", header)]),
+            seeds: &[],
+            tests: &[],
+        };
+        let e = registry(bad)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("mappings"), "{e}");
+    }
+}
