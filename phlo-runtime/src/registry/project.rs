@@ -215,7 +215,7 @@ impl Registry {
             }
             let mut seen = BTreeSet::new();
             let mut deps = Vec::new();
-            for (named, _) in &model.config.mappings {
+            for named in model.config.mappings.keys() {
                 if !upstream.contains(named) {
                     return Err(invalid(
                         name,
