@@ -476,8 +476,14 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             if cli.json {
                 out(&serde_json::to_string_pretty(&statuses)?);
             } else {
-                let mut t =
-                    table_of(&["asset", "partition", "freshness", "last success", "age (h)"]);
+                let mut t = table_of(&[
+                    "asset",
+                    "partition",
+                    "freshness",
+                    "last success",
+                    "age (h)",
+                    "stale",
+                ]);
                 let text = |f: Option<crate::Freshness>| f.map_or("-".into(), |f| f.to_string());
                 for s in &statuses {
                     t.add_row(vec![
@@ -488,6 +494,7 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
                         text(s.freshness),
                         String::new(),
                         String::new(),
+                        String::new(),
                     ]);
                     for p in &s.partitions {
                         t.add_row(vec![
@@ -496,6 +503,11 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
                             text(p.freshness),
                             p.last_success.map(|t| t.to_rfc3339()).unwrap_or_default(),
                             p.age_hours.map(|a| format!("{a:.1}")).unwrap_or_default(),
+                            if p.stale {
+                                "stale".into()
+                            } else {
+                                String::new()
+                            },
                         ]);
                     }
                 }

@@ -227,7 +227,7 @@ impl Runtime {
         self.stale_in(asset, &runs)
     }
 
-    fn stale_in(&self, asset: &str, runs: &[RunReport]) -> Result<Vec<Option<String>>> {
+    pub(crate) fn stale_in(&self, asset: &str, runs: &[RunReport]) -> Result<Vec<Option<String>>> {
         let a = self.registry.get(asset)?;
         if a.deps.is_empty() {
             return Ok(Vec::new());

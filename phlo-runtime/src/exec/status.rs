@@ -47,6 +47,9 @@ pub struct PartitionStatus {
     pub age_hours: Option<f64>,
     /// Its freshness (`None` when the asset declares no `freshness_hours`).
     pub freshness: Option<Freshness>,
+    /// An upstream partition it maps to changed after its latest successful build
+    /// ([`Runtime::stale`]).
+    pub stale: bool,
 }
 
 /// An asset's freshness and its partitions'.
@@ -88,14 +91,17 @@ impl Runtime {
         for r in &runs {
             by_asset.entry(r.asset.as_str()).or_default().push(r);
         }
-        Ok(self
-            .registry
-            .iter()
-            .map(|a| {
-                let runs = by_asset.get(a.descriptor.name).map_or(&[][..], |v| v);
-                asset_status(a, runs, now)
-            })
-            .collect())
+        let mut out = Vec::new();
+        for a in self.registry.iter() {
+            let asset_runs = by_asset.get(a.descriptor.name).map_or(&[][..], |v| v);
+            let mut status = asset_status(a, asset_runs, now);
+            let stale = self.stale_in(a.descriptor.name, &runs)?;
+            for p in &mut status.partitions {
+                p.stale = stale.contains(&p.partition);
+            }
+            out.push(status);
+        }
+        Ok(out)
     }
 }
 
@@ -116,6 +122,7 @@ fn asset_status(a: &Asset, runs: &[&RunReport], now: DateTime<Utc>) -> AssetStat
             last_success: *t,
             age_hours: age(*t),
             freshness: judge(age(*t), hours),
+            stale: false,
         })
         .collect();
     let ever = partitions.iter().any(|p| p.last_success.is_some());

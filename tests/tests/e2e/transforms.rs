@@ -515,6 +515,21 @@ async fn a_changed_upstream_makes_its_downstream_partitions_stale_and_build_stal
         stale("mart_well_totals").await.is_empty(),
         "not until staging changes"
     );
+    // `status` says the same per partition.
+    let status = rt.status().await.unwrap_or_else(|e| panic!("{e}"));
+    let stg = status
+        .iter()
+        .find(|s| s.asset == "stg_readings")
+        .unwrap_or_else(|| panic!("no status"));
+    let flags: Vec<(Option<&str>, bool)> = stg
+        .partitions
+        .iter()
+        .map(|p| (p.partition.as_deref(), p.stale))
+        .collect();
+    assert_eq!(
+        flags,
+        [(Some("2025-01-01"), true), (Some("2025-01-02"), false)]
+    );
     let rebuilt = rt
         .build_stale("*", None)
         .await
