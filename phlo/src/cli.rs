@@ -307,7 +307,7 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             })
         }
         Command::Graph { select, format } => {
-            let graph = rt.registry().graph()?;
+            let graph = rt.graph();
             let chosen: std::collections::BTreeSet<String> =
                 rt.select(&select, None)?.into_iter().collect();
             match format.as_str() {

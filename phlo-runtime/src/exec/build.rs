@@ -71,11 +71,12 @@ impl Runtime {
     /// `group:g`, `tag:t`, `kind:sql`, space = union, comma = intersection), in the order a
     /// build runs them.
     pub fn select(&self, select: &str, exclude: Option<&str>) -> Result<Vec<String>> {
-        let graph = self.registry.graph()?;
-        let chosen = graph
+        let chosen = self
+            .graph
             .select(select, exclude)
             .map_err(|e| Error::Selection(Box::new(e)))?;
-        Ok(graph
+        Ok(self
+            .graph
             .order()
             .into_iter()
             .filter(|n| chosen.contains(*n))
@@ -106,7 +107,7 @@ impl Runtime {
         partition: Option<&str>,
         parallel: usize,
     ) -> Result<BuildReport> {
-        let graph = self.registry.graph()?;
+        let graph = self.graph.clone();
         let order = self.select(select, exclude)?;
         let selected: BTreeSet<String> = order.iter().cloned().collect();
         let mut done: BTreeSet<String> = BTreeSet::new();
@@ -232,7 +233,7 @@ impl Runtime {
         if a.deps.is_empty() {
             return Ok(Vec::new());
         }
-        let graph = self.registry.graph()?;
+        let graph = &self.graph;
         // The latest successful run of each partition (runs are in recorded order).
         let mut latest: BTreeMap<Option<String>, &RunReport> = BTreeMap::new();
         for r in runs
@@ -285,11 +286,12 @@ impl Runtime {
     pub async fn build_stale(&self, select: &str, exclude: Option<&str>) -> Result<BuildReport> {
         let order = self.select(select, exclude)?;
         let mut assets = Vec::new();
+        // Read again only after a rebuild ran (its runs can make downstream stale).
+        let mut runs = super::runs::read_runs(self).await?;
         for name in order {
             let Ok(asset) = self.registry.get(&name) else {
                 continue;
             };
-            let runs = super::runs::read_runs(self).await?;
             let stale = self.stale_in(&name, &runs)?;
             let mut outcome = BuildOutcome {
                 asset: name.clone(),
@@ -307,6 +309,9 @@ impl Runtime {
                 if let BuildStatus::Failed { .. } = one.status {
                     outcome.status = one.status;
                 }
+            }
+            if !outcome.runs.is_empty() {
+                runs = super::runs::read_runs(self).await?;
             }
             assets.push(outcome);
         }

@@ -123,6 +123,8 @@ pub struct Runtime {
     store: Arc<dyn TableStore>,
     session: Session,
     registry: Arc<Registry>,
+    /// The registry's asset graph, built (and validated) once.
+    graph: Arc<crate::graph::AssetGraph>,
     clock: Arc<dyn Clock>,
     run_ids: Arc<dyn RunIdGenerator>,
     warehouse: PathBuf,
@@ -188,6 +190,7 @@ impl RuntimeBuilder {
         Ok(Runtime {
             session: Session::new(store.clone()),
             store,
+            graph: Arc::new(registry.graph()?),
             registry: Arc::new(registry),
             clock: self.clock,
             run_ids: self.run_ids,
@@ -339,6 +342,11 @@ impl Runtime {
     /// A DataFusion session where every table is `ns.table`, opened on first reference.
     pub async fn session(&self) -> Result<SessionContext> {
         self.session.context().await
+    }
+
+    /// The asset graph of the registry.
+    pub fn graph(&self) -> &crate::graph::AssetGraph {
+        &self.graph
     }
 
     /// Every recorded run, oldest first.

@@ -91,34 +91,9 @@ impl Runtime {
         table_exists: bool,
     ) -> Boxed<'a, (String, Overrides)> {
         Box::pin(async move {
-            let mut overrides: Overrides = Vec::new();
-            let mut refs = BTreeMap::new();
-            for name in &model.refs {
-                let up = self.registry.get(name)?;
-                let provider = match &up.source {
-                    AssetSource::Sql(view) if up.is_view() => {
-                        let (sql, inner) = self.scoped_model(up, view, None, false).await?;
-                        let ctx = self.session.context_with(inner).await?;
-                        let df = ctx.sql(&sql).await.map_err(sql_error)?;
-                        df.into_view()
-                    }
-                    _ => {
-                        let filter = self.upstream_filter(asset, up, key)?;
-                        self.relation(up, filter.as_deref()).await?
-                    }
-                };
-                refs.insert(name.clone(), quoted(&up.table));
-                overrides.push((up.table.clone(), provider));
-            }
-            let mut sources = BTreeMap::new();
-            for source in &model.sources {
-                let table = phlo_core::names::TableName::parse(source)?;
-                if let Some(up) = self.registry.writer_of(&table) {
-                    let filter = self.upstream_filter(asset, up, key)?;
-                    overrides.push((table.clone(), self.relation(up, filter.as_deref()).await?));
-                }
-                sources.insert(source.clone(), quoted(&table));
-            }
+            let (refs, sources, overrides) = self
+                .bind(Some(asset), &model.refs, &model.sources, key)
+                .await?;
             let incremental = table_exists
                 && matches!(
                     model.config.materialized,
@@ -145,29 +120,8 @@ impl Runtime {
         test: &crate::transform::DataTest,
     ) -> crate::exec::BuildOutcome {
         let outcome = async {
-            let mut overrides: Overrides = Vec::new();
-            let mut refs = BTreeMap::new();
-            for name in &test.refs {
-                let up = self.registry.get(name)?;
-                let provider = match &up.source {
-                    AssetSource::Sql(view) if up.is_view() => {
-                        let (sql, inner) = self.scoped_model(up, view, None, false).await?;
-                        let ctx = self.session.context_with(inner).await?;
-                        ctx.sql(&sql).await.map_err(sql_error)?.into_view()
-                    }
-                    _ => self.relation(up, None).await?,
-                };
-                refs.insert(name.clone(), quoted(&up.table));
-                overrides.push((up.table.clone(), provider));
-            }
-            let mut sources = BTreeMap::new();
-            for source in &test.sources {
-                let table = phlo_core::names::TableName::parse(source)?;
-                if let Some(up) = self.registry.writer_of(&table) {
-                    overrides.push((table.clone(), self.relation(up, None).await?));
-                }
-                sources.insert(source.clone(), quoted(&table));
-            }
+            let (refs, sources, overrides) =
+                self.bind(None, &test.refs, &test.sources, None).await?;
             let bindings = Bindings {
                 refs,
                 sources,
@@ -282,6 +236,61 @@ impl Runtime {
         })
     }
 
+    /// The relations `refs` and `sources` render as (each upstream's table name) and the
+    /// session overrides behind those names: views scoped to the partitions `key` of
+    /// `down` maps to (whole tables without a `down`), without phlo's metadata columns; a
+    /// view model is its own planned query.
+    async fn bind(
+        &self,
+        down: Option<&Asset>,
+        refs: &[String],
+        sources: &[String],
+        key: Option<&PartitionKey>,
+    ) -> Result<(
+        BTreeMap<String, String>,
+        BTreeMap<String, String>,
+        Overrides,
+    )> {
+        let mut overrides: Overrides = Vec::new();
+        let mut ref_names = BTreeMap::new();
+        for name in refs {
+            let up = self.registry.get(name)?;
+            let provider = match &up.source {
+                AssetSource::Sql(view) if up.is_view() => {
+                    let (sql, inner) = self.scoped_model(up, view, None, false).await?;
+                    let ctx = self.session.context_with(inner).await?;
+                    ctx.sql(&sql).await.map_err(sql_error)?.into_view()
+                }
+                _ => self.scoped_relation(down, up, key).await?,
+            };
+            ref_names.insert(name.clone(), quoted(&up.table));
+            overrides.push((up.table.clone(), provider));
+        }
+        let mut source_names = BTreeMap::new();
+        for source in sources {
+            let table = phlo_core::names::TableName::parse(source)?;
+            if let Some(up) = self.registry.writer_of(&table) {
+                overrides.push((table.clone(), self.scoped_relation(down, up, key).await?));
+            }
+            source_names.insert(source.clone(), quoted(&table));
+        }
+        Ok((ref_names, source_names, overrides))
+    }
+
+    /// `up`'s table as `down`'s partition `key` reads it.
+    async fn scoped_relation(
+        &self,
+        down: Option<&Asset>,
+        up: &Asset,
+        key: Option<&PartitionKey>,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let filter = match down {
+            Some(down) => self.upstream_filter(down, up, key)?,
+            None => None,
+        };
+        self.relation(up, filter.as_deref()).await
+    }
+
     /// The `WHERE` of an upstream read: its partitions that `key` of `down` maps to
     /// (`None`: all of them).
     fn upstream_filter(
@@ -293,8 +302,8 @@ impl Runtime {
         let (Some(key), Some((column, _))) = (key, up.partitions.key_column()) else {
             return Ok(None);
         };
-        let graph = self.registry.graph()?;
-        let keys = graph
+        let keys = self
+            .graph
             .upstream_keys(down.descriptor.name, up.descriptor.name, key)
             .map_err(|e| Error::Graph(Box::new(e)))?;
         Ok(match keys {
@@ -332,12 +341,14 @@ impl Runtime {
             .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
             .collect();
         let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
-        let ctx = self.session.context().await?;
+        // A session of its own over just this provider: no warehouse listing per upstream.
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_table("upstream", provider)
+            .map_err(sql_error)?;
         let df = ctx
             .sql(&format!(
-                "SELECT {} FROM {}{filter}",
-                columns.join(", "),
-                quoted(&up.table)
+                "SELECT {} FROM upstream{filter}",
+                columns.join(", ")
             ))
             .await
             .map_err(sql_error)?;
