@@ -465,7 +465,21 @@ impl IntoRows for datafusion::dataframe::DataFrame {
     }
 }
 
-impl<T: IntoBatches> IntoRows for T {
+// One impl per type, not a blanket one over `IntoBatches`, so that a wrong return type is
+// reported with this trait's message.
+impl IntoRows for RecordBatch {
+    fn into_rows(self) -> Result<Rows, ArrowError> {
+        Ok(Rows::Batches(vec![self]))
+    }
+}
+
+impl IntoRows for Vec<RecordBatch> {
+    fn into_rows(self) -> Result<Rows, ArrowError> {
+        Ok(Rows::Batches(self))
+    }
+}
+
+impl<T: Schema> IntoRows for Vec<T> {
     fn into_rows(self) -> Result<Rows, ArrowError> {
         self.into_batches().map(Rows::Batches)
     }

@@ -18,7 +18,21 @@ use crate::model::{
 
 /// The `Schema` impl, constraints included.
 pub(crate) fn schema(schema: &Schema) -> TokenStream {
-    schema_impl(schema, true)
+    let implementation = schema_impl(schema, true);
+    let krate = &schema.krate;
+    let ident = &schema.ident;
+    let name = name_literal(ident);
+    // Registered by name, for a SQL model's `schema = "Name"` header.
+    quote! {
+        #implementation
+        #krate::__private::inventory::submit! {
+            #krate::__private::SchemaRegistration {
+                name: #name,
+                module: ::core::module_path!(),
+                schema: <#ident as #krate::Schema>::SCHEMA,
+            }
+        }
+    }
 }
 
 /// The `Schema` impl without constraints: what the fallback emits next to the errors, so that

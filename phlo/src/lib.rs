@@ -166,6 +166,28 @@ pub mod prelude {
     };
 }
 
+/// Registers a project's models, seeds and data tests with the binary, so that every
+/// registry built from the binary's assets — `Runtime::open`, `phlo::cli::main`,
+/// `Registry::global` — has them, and a `#[transform]` may read a model:
+///
+/// ```no_run
+/// const PROJECT: phlo::Project = phlo::Project {
+///     models: phlo::models!("../tests/project/models"),
+///     seeds: phlo::seeds!("../tests/project/seeds"),
+///     tests: phlo::models!("../tests/project/tests"),
+/// };
+/// phlo::register_project!(PROJECT);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! register_project {
+    ($project:expr) => {
+        $crate::__private::inventory::submit! {
+            $crate::__private::ProjectRegistration { project: $project }
+        }
+    };
+}
+
 /// Items used by code that phlo's macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
@@ -179,13 +201,13 @@ pub mod __private {
     };
     pub use phlo_runtime::fetch::{FetchFn, FetchFuture, fetch_async, fetch_sync};
     pub use phlo_runtime::quality::{boxed_check, check_async, check_sync};
-    pub use phlo_runtime::registry::IngestionDescriptor;
+    pub use phlo_runtime::registry::{IngestionDescriptor, SchemaRegistration};
     pub use phlo_runtime::registry::{QualityDescriptor, QualitySpec};
-    pub use phlo_runtime::transform::Materialized;
     pub use phlo_runtime::transform::rust::{
         TransformDescriptor, TransformFuture, TransformInput, transform_async, transform_failed,
         transform_inputs, transform_sync,
     };
+    pub use phlo_runtime::transform::{Materialized, ProjectRegistration};
     pub type DataFrame = datafusion::dataframe::DataFrame;
 }
 

@@ -105,6 +105,13 @@ fn schema_expands_as_in_the_contract() {
                 ])
             }
         }
+        ::phlo::__private::inventory::submit! {
+            ::phlo::__private::SchemaRegistration {
+                name: "Event",
+                module: ::core::module_path!(),
+                schema: <Event as ::phlo::Schema>::SCHEMA,
+            }
+        }
     };
     assert_tokens(actual, expected);
 }

@@ -85,7 +85,7 @@ mod error;
 mod mapping;
 mod render;
 mod select;
-mod suggest;
+pub(crate) mod suggest;
 
 use std::collections::{BTreeMap, BTreeSet};
 

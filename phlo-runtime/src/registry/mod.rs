@@ -88,6 +88,57 @@ pub struct QualityDescriptor {
 
 inventory::collect!(QualityDescriptor);
 
+/// A struct deriving `Schema`, registered by its name so that a SQL model's header can
+/// declare it as its contract (`-- phlo: schema = "StgWellProduction"`).
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaRegistration {
+    /// The struct's name.
+    pub name: &'static str,
+    /// The module it is defined in (`module_path!()`).
+    pub module: &'static str,
+    /// Its contract.
+    pub schema: &'static SchemaDef,
+}
+
+inventory::collect!(SchemaRegistration);
+
+/// The registered schema a model header names: a struct's name (`"StgWellProduction"`) or,
+/// when two modules define one of that name, its path (`"app::staging::StgWellProduction"`).
+pub fn schema_named(name: &str) -> std::result::Result<&'static SchemaDef, String> {
+    let all: Vec<&SchemaRegistration> = inventory::iter::<SchemaRegistration>
+        .into_iter()
+        .filter(|r| r.name == name || format!("{}::{}", r.module, r.name) == name)
+        .collect();
+    match all.as_slice() {
+        [one] => Ok(one.schema),
+        [] => {
+            let mut known: Vec<&str> = inventory::iter::<SchemaRegistration>
+                .into_iter()
+                .map(|r| r.name)
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            let hint = crate::graph::suggest::closest(name, known.iter().copied())
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            Err(format!(
+                "`schema = \"{name}\"` names no struct deriving `Schema` in this binary{hint}"
+            ))
+        }
+        many => {
+            let mut paths: Vec<String> = many
+                .iter()
+                .map(|r| format!("{}::{}", r.module, r.name))
+                .collect();
+            paths.sort();
+            Err(format!(
+                "`schema = \"{name}\"` is ambiguous: write one of {}",
+                paths.join(", ")
+            ))
+        }
+    }
+}
+
 /// The kinds of asset the registry holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -298,7 +349,8 @@ impl Asset {
         match &self.source {
             AssetSource::Fetch => true,
             AssetSource::Rust(t) => t.schema.is_some(),
-            AssetSource::Sql(_) | AssetSource::Seed(_) => false,
+            AssetSource::Sql(m) => m.config.schema.is_some(),
+            AssetSource::Seed(_) => false,
         }
     }
 
@@ -358,7 +410,8 @@ fn by_name_and_site<T>(all: &mut [T], key: impl Fn(&T) -> (&'static str, Locatio
 }
 
 impl Registry {
-    /// Every asset registered in this binary by `#[ingestion]` and `#[quality]`.
+    /// Every asset registered in this binary: `#[ingestion]`, `#[transform]`, `#[quality]`,
+    /// and the models, seeds and tests of `phlo::register_project!`.
     pub fn global() -> Result<Self> {
         Self::global_with_project(crate::transform::Project::default())
     }
@@ -373,9 +426,10 @@ impl Registry {
         all
     }
 
-    /// Every registered asset plus a project's models and seeds; `#[quality]` assets may
-    /// check the models' tables.
+    /// Every registered asset (the registered projects' included) plus `project`'s models
+    /// and seeds; `#[quality]` assets may check the models' tables.
     pub fn global_with_project(project: crate::transform::Project) -> Result<Self> {
+        let project = crate::transform::Project::registered().merged(project);
         Self::from_descriptors(inventory::iter::<IngestionDescriptor>.into_iter().copied())?
             .with_transforms(inventory::iter::<crate::transform::rust::TransformDescriptor>)?
             .with_project(project)?

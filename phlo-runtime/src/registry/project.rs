@@ -113,15 +113,25 @@ fn model_asset(model: SqlModel) -> Result<Asset> {
         merge_strategy: strategy,
         dedup: None,
         partitions: spec_partitions,
+        strict_validation: model.config.strict_validation,
         ..IngestionSpec::DEFAULT
+    };
+    let schema = match &model.config.schema {
+        Some(name) => {
+            super::schema_named(name).map_err(|reason| invalid(&model.name, &model.path, reason))?
+        }
+        None => &QUERY_COLUMNS,
     };
     let descriptor = IngestionDescriptor {
         name: leak(&model.name),
         spec,
-        schema: &QUERY_COLUMNS,
+        schema,
         fetch: not_fetched,
         location: at(&model.path),
     };
+    if model.config.schema.is_some() {
+        super::validate_declared(&descriptor)?;
+    }
     Ok(Asset {
         descriptor,
         table,

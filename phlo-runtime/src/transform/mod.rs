@@ -43,6 +43,52 @@ pub struct Project {
     pub tests: &'static [ProjectFile],
 }
 
+impl Project {
+    /// These files and `other`'s, each file once (the same embedded file given twice, as
+    /// when a registered project is also passed explicitly, counts once).
+    pub fn merged(self, other: Project) -> Project {
+        fn join(a: &'static [ProjectFile], b: &'static [ProjectFile]) -> &'static [ProjectFile] {
+            if b.is_empty() || std::ptr::eq(a, b) {
+                return a;
+            }
+            if a.is_empty() {
+                return b;
+            }
+            let mut all: Vec<ProjectFile> = a.to_vec();
+            for f in b {
+                if !all.contains(f) {
+                    all.push(*f);
+                }
+            }
+            Box::leak(all.into_boxed_slice())
+        }
+        Project {
+            models: join(self.models, other.models),
+            seeds: join(self.seeds, other.seeds),
+            tests: join(self.tests, other.tests),
+        }
+    }
+
+    /// Every project registered in this binary with `phlo::register_project!`, merged.
+    pub fn registered() -> Project {
+        inventory::iter::<ProjectRegistration>
+            .into_iter()
+            .fold(Project::default(), |all, r| all.merged(r.project))
+    }
+}
+
+/// A project registered with the binary (`phlo::register_project!(PROJECT)`): its models,
+/// seeds and tests join every registry built from the binary's assets
+/// ([`crate::Registry::global`]), so a `#[transform]` may read a model and `phlo::cli::main`
+/// knows them.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectRegistration {
+    /// The files.
+    pub project: Project,
+}
+
+inventory::collect!(ProjectRegistration);
+
 /// A singular data test: `tests/assert_x.sql` is the test `assert_x`, failing when its
 /// query returns rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,6 +302,48 @@ pub fn quoted(table: &phlo_core::names::TableName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static A: &[ProjectFile] = &[ProjectFile {
+        path: "a.sql",
+        text: "SELECT 1 AS x",
+    }];
+    static B: &[ProjectFile] = &[
+        ProjectFile {
+            path: "a.sql",
+            text: "SELECT 1 AS x",
+        },
+        ProjectFile {
+            path: "b.sql",
+            text: "SELECT 2 AS y",
+        },
+    ];
+
+    inventory::submit! {
+        ProjectRegistration {
+            project: Project { models: A, seeds: &[], tests: &[] },
+        }
+    }
+
+    #[test]
+    fn projects_merge_each_file_once() {
+        let a = Project {
+            models: A,
+            ..Project::default()
+        };
+        let b = Project {
+            models: B,
+            ..Project::default()
+        };
+        assert_eq!(a.merged(a), a);
+        assert_eq!(a.merged(Project::default()), a);
+        assert_eq!(Project::default().merged(b), b);
+        let paths: Vec<&str> = a.merged(b).models.iter().map(|f| f.path).collect();
+        assert_eq!(paths, ["a.sql", "b.sql"]);
+        // A registered project is found, and passing it again adds nothing.
+        let registered = Project::registered();
+        assert_eq!(registered.models, A);
+        assert_eq!(registered.merged(a).models.len(), 1);
+    }
 
     #[test]
     fn seeds_read_with_inferred_types() {

@@ -86,6 +86,18 @@ pub struct ModelConfig {
     /// `"time_window"`, `"all"`.
     #[serde(default)]
     pub mappings: std::collections::BTreeMap<String, String>,
+    /// The declared contract: the name of a struct deriving `Schema` (or its path when two
+    /// modules have one of that name). The result is coerced and validated against it as
+    /// an ingestion load is; without it, the contract is the result's columns.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// With a declared schema: `false` quarantines invalid rows instead of failing the run.
+    #[serde(default = "default_strict")]
+    pub strict_validation: bool,
+}
+
+fn default_strict() -> bool {
+    true
 }
 
 fn default_materialized() -> Materialized {
@@ -119,6 +131,8 @@ impl Default for ModelConfig {
             tags: Vec::new(),
             on_schema_change: OnSchemaChange::Fail,
             mappings: Default::default(),
+            schema: None,
+            strict_validation: true,
         }
     }
 }

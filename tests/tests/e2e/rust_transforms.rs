@@ -104,6 +104,15 @@ fn project() -> Project {
             "marts/after_broken.sql",
             "SELECT * FROM {{ ref('broken_totals') }}",
         ),
+        // A SQL model under a declared contract, named in its header.
+        file(
+            "silver/daily_oil_sql.sql",
+            "-- phlo: schema = \"DailyOil\", unique_key = [\"well_code\", \"day\"], materialized = \"incremental\", partitions = \"daily\"\nSELECT well_code, CAST(day AS VARCHAR) AS day, oil * 0.158987 AS oil_m3 FROM {{ ref('well_readings') }}",
+        ),
+        file(
+            "silver/negative_oil_sql.sql",
+            "-- phlo: schema = \"DailyOil\", strict_validation = false, unique_key = [\"well_code\", \"day\"], materialized = \"incremental\", partitions = \"daily\"\nSELECT well_code, day, CASE WHEN well_code = 'B' THEN -oil ELSE oil END AS oil_m3 FROM {{ ref('well_readings') }}",
+        ),
     ];
     Project {
         models: Box::leak(models.into_boxed_slice()),
@@ -350,6 +359,62 @@ async fn a_declared_contract_is_validated_like_an_ingestion_load() {
         "{failure}"
     );
     assert_eq!(version(&rt, "silver.negative_oil").await, None);
+}
+
+#[tokio::test]
+async fn a_sql_model_may_declare_a_schema_by_name() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("sql_schema", dir.path(), ALL).await;
+    readings(&rt, &["2025-01-11"]).await;
+    let r = rt.registry();
+    let model = r.get("daily_oil_sql").unwrap_or_else(|e| panic!("{e}"));
+    assert!(model.declares_schema());
+    assert_eq!(model.descriptor.schema.name, "DailyOil");
+    // The text day is coerced to the contract's date.
+    rt.materialize("daily_oil_sql", "2025-01-11")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let types = query(
+        &rt,
+        "SELECT arrow_typeof(day) AS day, COUNT(*) AS n FROM silver.daily_oil_sql GROUP BY 1",
+    )
+    .await;
+    assert!(
+        types.contains("Date32") && types.contains("| 3 "),
+        "{types}"
+    );
+    // Lenient: the invalid rows are quarantined, the valid ones published.
+    let report = rt
+        .materialize("negative_oil_sql", "2025-01-11")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((report.rows_invalid, report.rows_inserted), (1, 2));
+    let wells = query(
+        &rt,
+        "SELECT well_code FROM silver.negative_oil_sql ORDER BY 1",
+    )
+    .await;
+    assert!(!wells.contains("| B "), "{wells}");
+    // An unknown name fails when the runtime is built, with the closest one.
+    let bad = Project {
+        models: Box::leak(
+            vec![file(
+                "m.sql",
+                "-- phlo: schema = \"DailyOils\"\nSELECT 1 AS x",
+            )]
+            .into_boxed_slice(),
+        ),
+        seeds: &[],
+        tests: &[],
+    };
+    let e = registry(&[], bad)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("DailyOils") && e.contains("did you mean `DailyOil`"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,6 @@
+use phlo::prelude::*;
+
+#[transform(table = "gold.totals")]
+struct Totals;
+
+fn main() {}
