@@ -95,6 +95,12 @@ enum Command {
         #[arg(long, default_value = "mermaid")]
         format: String,
     },
+    /// Describe an asset: kind, table, partitions, edges, columns, last run and, for a SQL
+    /// model, which upstream columns each of its columns comes from.
+    Describe {
+        /// Asset name.
+        asset: String,
+    },
     /// Materialize one partition of an asset.
     Materialize {
         /// Asset name.
@@ -313,12 +319,23 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             match format.as_str() {
                 "mermaid" => out(&graph.to_mermaid(&chosen)),
                 "dot" => out(&graph.to_dot(&chosen)),
-                "json" => out(&serde_json::to_string_pretty(&graph.to_json(&chosen))?),
+                "json" => out(&serde_json::to_string_pretty(
+                    &rt.graph_json(&chosen).await?,
+                )?),
                 other => {
                     return Err(Error::InvalidArgument {
                         message: format!("--format {other}: use mermaid, dot or json"),
                     });
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Describe { asset } => {
+            let d = rt.describe(&asset).await?;
+            if cli.json {
+                out(&serde_json::to_string_pretty(&d)?);
+            } else {
+                out(&describe_text(&d));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -535,6 +552,97 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `describe`'s text: a header of facts, then the columns with their lineage.
+fn describe_text(d: &crate::AssetDescription) -> String {
+    let i = &d.info;
+    let mut lines = vec![
+        format!("{} ({})", i.name, i.kind),
+        format!("  table         {}", i.table),
+        format!("  partitions    {}", i.partitions),
+    ];
+    if let Some(m) = &d.materialized {
+        lines.push(format!("  materialized  {m}"));
+    } else {
+        lines.push(format!("  strategy      {:?}", i.merge_strategy));
+    }
+    if !i.unique_key.is_empty() {
+        lines.push(format!("  unique_key    {}", i.unique_key.join(", ")));
+    }
+    if let Some(g) = &i.group {
+        lines.push(format!("  group         {g}"));
+    }
+    if !d.tags.is_empty() {
+        lines.push(format!("  tags          {}", d.tags.join(", ")));
+    }
+    lines.push(format!("  schema        {}", i.schema));
+    lines.push(format!("  defined at    {}", i.location));
+    let ups: Vec<String> = d
+        .upstream
+        .iter()
+        .map(|u| {
+            let mapping = serde_json::to_value(u.mapping)
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_default();
+            format!("{} ({mapping})", u.asset)
+        })
+        .collect();
+    lines.push(format!(
+        "  upstream      {}",
+        if ups.is_empty() {
+            "-".into()
+        } else {
+            ups.join(", ")
+        }
+    ));
+    lines.push(format!(
+        "  downstream    {}",
+        if d.downstream.is_empty() {
+            "-".into()
+        } else {
+            d.downstream.join(", ")
+        }
+    ));
+    lines.push(format!(
+        "  version       {}",
+        d.table_version
+            .map_or_else(|| "(no table yet)".to_string(), |v| v.to_string())
+    ));
+    if let Some(r) = &d.last_run {
+        lines.push(format!(
+            "  last run      {} {} {}",
+            r.run_id,
+            r.partition.as_deref().unwrap_or("-"),
+            r.status
+        ));
+    }
+    let mut t = table_of(&["column", "type", "nullable", "from"]);
+    for c in &d.columns {
+        let from = d
+            .lineage
+            .as_ref()
+            .and_then(|l| l.iter().find(|l| l.column == c.name))
+            .map(|l| {
+                l.sources
+                    .iter()
+                    .map(|s| format!("{}.{}", s.asset.as_deref().unwrap_or(&s.table), s.column))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        t.add_row(vec![
+            c.name.clone(),
+            c.data_type.clone(),
+            c.nullable.to_string(),
+            from,
+        ]);
+    }
+    lines.push(t.to_string());
+    if let Some(why) = &d.lineage_unavailable {
+        lines.push(format!("column lineage unavailable: {why}"));
+    }
+    lines.join("\n")
 }
 
 fn print_plan(plan: &crate::RunPlan, json: bool) -> Result<()> {

@@ -129,9 +129,12 @@ pub fn validate<T: Schema>(
     )?)
 }
 pub use phlo_macros::{Schema, dbt_schema, ingestion, models, quality, seeds, transform};
+pub use phlo_runtime::exec::{
+    AssetDescription, BuildOutcome, BuildReport, BuildStatus, ColumnInfo,
+};
 pub use phlo_runtime::exec::{AssetStatus, Freshness, PartitionStatus, Session};
-pub use phlo_runtime::exec::{BuildOutcome, BuildReport, BuildStatus};
 pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
+pub use phlo_runtime::transform::lineage::{ColumnLineage, SourceColumn};
 pub use phlo_runtime::transform::{Project, ProjectFile};
 pub use phlo_runtime::{
     AssetKind, AssetNode, BackfillReport, PartitionArg, PartitionSelection, PlanStep, QualityRun,

@@ -16,12 +16,14 @@ mod audit;
 mod build;
 mod catalog;
 mod check_results;
+mod describe;
 mod materialize;
 mod retry;
 mod runs;
 mod status;
 mod transform;
 pub use build::{BuildOutcome, BuildReport, BuildStatus};
+pub use describe::{AssetDescription, ColumnInfo};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

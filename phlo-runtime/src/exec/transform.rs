@@ -425,13 +425,28 @@ impl Runtime {
             .collect();
         let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
         // A session of its own over just this provider: no warehouse listing per upstream.
+        // The provider keeps the upstream's own name, so that plans (which inline views)
+        // scan `ns.table`: column lineage reads it there.
         let ctx = datafusion::prelude::SessionContext::new();
-        ctx.register_table("upstream", provider)
+        let catalog = ctx
+            .catalog("datafusion")
+            .ok_or_else(|| phlo_core::Error::internal("the default catalog is missing"))?;
+        catalog
+            .register_schema(
+                up.table.namespace(),
+                Arc::new(datafusion::catalog::MemorySchemaProvider::new()),
+            )
             .map_err(sql_error)?;
+        ctx.register_table(
+            datafusion::common::TableReference::partial(up.table.namespace(), up.table.name()),
+            provider,
+        )
+        .map_err(sql_error)?;
         let df = ctx
             .sql(&format!(
-                "SELECT {} FROM upstream{filter}",
-                columns.join(", ")
+                "SELECT {} FROM {}{filter}",
+                columns.join(", "),
+                quoted(&up.table)
             ))
             .await
             .map_err(sql_error)?;

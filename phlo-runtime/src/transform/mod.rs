@@ -8,6 +8,7 @@
 //! metadata, deduplicate, one commit, audit), with the model's query in place of the
 //! user function.
 
+pub mod lineage;
 pub mod model;
 pub mod rust;
 pub mod template;

@@ -394,6 +394,127 @@ async fn the_graph_draws_as_mermaid_dot_and_json() {
 }
 
 #[tokio::test]
+async fn column_lineage_and_describe_say_where_each_column_comes_from() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("lineage", dir.path(), PROJECT).await;
+    // Before the upstream tables exist, describe still answers, and says why there is no
+    // lineage yet.
+    let before = rt
+        .describe("stg_readings")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(before.lineage.is_none());
+    assert!(
+        before
+            .lineage_unavailable
+            .as_deref()
+            .is_some_and(|w| w.contains("materialize it first")),
+        "{before:?}"
+    );
+    let report = rt
+        .build_selection("+mart_well_totals", None, Some("2025-01-02"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.succeeded(), "{report:?}");
+    let lineage = |asset: &'static str| {
+        let rt = &rt;
+        async move {
+            rt.column_lineage(asset)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|l| {
+                    let sources: Vec<String> = l
+                        .sources
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{}.{}",
+                                s.asset.clone().unwrap_or_else(|| s.table.clone()),
+                                s.column
+                            )
+                        })
+                        .collect();
+                    (l.column, sources)
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        lineage("stg_readings").await,
+        [
+            ("well_code".to_string(), s(&["well_readings.well_code"])),
+            ("day".to_string(), s(&["well_readings.day"])),
+            ("oil".to_string(), s(&["well_readings.oil"])),
+            (
+                "revenue".to_string(),
+                s(&["well_readings.oil", "well_prices.price"])
+            ),
+        ]
+    );
+    assert_eq!(
+        lineage("mart_well_totals").await,
+        [
+            ("well_code".to_string(), s(&["stg_readings.well_code"])),
+            ("total_oil".to_string(), s(&["stg_readings.oil"])),
+            ("total_revenue".to_string(), s(&["stg_readings.revenue"])),
+            ("days".to_string(), s(&[])),
+        ]
+    );
+    let not_sql = rt
+        .column_lineage("well_readings")
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(not_sql.contains("SQL model"), "{not_sql}");
+
+    let d = rt
+        .describe("mart_well_totals")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.materialized.as_deref(), Some("table"));
+    assert_eq!(d.upstream.len(), 1);
+    assert_eq!(d.upstream[0].asset, "stg_readings");
+    assert_eq!(d.tags, ["mart"]);
+    assert_eq!(d.table_version, Some(0));
+    assert!(d.last_run.is_some());
+    let columns: Vec<&str> = d.columns.iter().map(|c| c.name.as_str()).collect();
+    assert!(
+        columns.starts_with(&["well_code", "total_oil", "total_revenue", "days"]),
+        "{columns:?}"
+    );
+    let stg = rt
+        .describe("stg_readings")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        stg.downstream.contains(&"mart_well_totals".to_string()),
+        "{:?}",
+        stg.downstream
+    );
+
+    // The graph's JSON carries each model's column lineage.
+    let chosen: std::collections::BTreeSet<String> =
+        ["stg_readings".to_string(), "mart_well_totals".to_string()].into();
+    let json = rt
+        .graph_json(&chosen)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let nodes = json["nodes"].as_array().cloned().unwrap_or_default();
+    let mart = nodes
+        .iter()
+        .find(|n| n["name"] == "mart_well_totals")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(mart["columns"][1]["column"], "total_oil", "{json}");
+    assert_eq!(
+        mart["columns"][1]["sources"][0]["asset"], "stg_readings",
+        "{json}"
+    );
+}
+
+#[tokio::test]
 async fn a_changed_result_is_refused_unless_the_model_allows_new_columns() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let project = |sql: &'static str| Project {
