@@ -46,6 +46,7 @@
 
 pub mod cli;
 pub mod io;
+pub mod testing;
 
 pub use phlo_runtime::fetch::{FetchFuture, FetchOutput};
 pub use phlo_runtime::{BoxError, Error, ErrorClass, Result, SchemaConflict};
@@ -129,6 +130,10 @@ pub fn validate<T: Schema>(
 }
 pub use phlo_macros::{Schema, dbt_schema, ingestion, models, quality, seeds};
 pub use phlo_runtime::exec::{AssetStatus, Freshness, PartitionStatus, Session};
+pub use phlo_runtime::exec::{
+    BackfillCounts, BackfillOptions, BackfillProgress, Cancellation, Outcome, PartitionOutcome,
+    SkipReason,
+};
 pub use phlo_runtime::exec::{BuildOutcome, BuildReport, BuildStatus};
 pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
 pub use phlo_runtime::transform::{Project, ProjectFile};

@@ -196,6 +196,15 @@ pub enum SkipReason {
     UpstreamFailed,
 }
 
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SkipReason::UpToDate => "up_to_date",
+            SkipReason::UpstreamFailed => "upstream_failed",
+        })
+    }
+}
+
 /// What became of one partition of a backfill.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
