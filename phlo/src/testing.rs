@@ -281,7 +281,7 @@ impl TestWarehouse {
         for (asset, _) in &by_asset {
             let table = self.runtime.registry().get(asset)?.table.to_string();
             let expected = in_order.rows(&table).await?;
-            for (how, other) in [("in parallel", &parallel), ("in reverse order", &reversed)] {
+            for (how, other) in [("in reverse order", &reversed), ("in parallel", &parallel)] {
                 let got = other.rows(&table).await?;
                 if got != expected {
                     return Err(LawViolation::Violated {
