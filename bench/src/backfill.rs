@@ -115,7 +115,12 @@ async fn measure(
 ) -> Result<BackfillRun, BoxError> {
     let t0 = Instant::now();
     let report = rt
-        .backfill_selection(asset, &from, &to, &BackfillOptions::new().parallel(parallel))
+        .backfill_selection(
+            asset,
+            &from,
+            &to,
+            &BackfillOptions::new().parallel(parallel),
+        )
         .await?;
     let wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let mut overhead: Vec<f64> = report
@@ -137,13 +142,24 @@ async fn measure(
 }
 
 /// `backfill-daily-N`: `--days` daily partitions of `--day-rows` rows at `--parallel N`.
-pub async fn daily(cfg: &Config, warehouse: &Path, parallel: usize) -> Result<BackfillRun, BoxError> {
+pub async fn daily(
+    cfg: &Config,
+    warehouse: &Path,
+    parallel: usize,
+) -> Result<BackfillRun, BoxError> {
     DAY_ROWS.store(cfg.day_rows, std::sync::atomic::Ordering::Relaxed);
     let rt = runtime(warehouse, "bench_backfill_days").await?;
     let first = NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("bad date")?;
     let last = first + Duration::days(cfg.days.saturating_sub(1) as i64);
     let name = format!("backfill-daily-{parallel}");
-    measure(&name, &rt, "bench_backfill_days", (first.to_string(), last.to_string()), parallel).await
+    measure(
+        &name,
+        &rt,
+        "bench_backfill_days",
+        (first.to_string(), last.to_string()),
+        parallel,
+    )
+    .await
 }
 
 /// `backfill-hourly`: 10,000 hourly partitions of ten rows at the default parallelism.
@@ -156,7 +172,14 @@ pub async fn hourly(warehouse: &Path) -> Result<BackfillRun, BoxError> {
     let last = first + Duration::hours(HOURS as i64 - 1);
     let key = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H").to_string();
     let parallel = BackfillOptions::new().parallelism();
-    measure("backfill-hourly", &rt, "bench_backfill_hours", (key(first), key(last)), parallel).await
+    measure(
+        "backfill-hourly",
+        &rt,
+        "bench_backfill_hours",
+        (key(first), key(last)),
+        parallel,
+    )
+    .await
 }
 
 /// Runs the three scenarios in child processes and prints their figures.
@@ -166,7 +189,9 @@ pub fn run(cfg: &Config, root: &Path) -> Result<Vec<BackfillRun>, BoxError> {
         crate::settle();
         runs.push(crate::spawn(cfg, name, &root.join(name))?);
     }
-    println!("scenario           partitions  ok      parallel  wall (s)  phlo ms/partition (median, p90)  peak RSS (MiB)");
+    println!(
+        "scenario           partitions  ok      parallel  wall (s)  phlo ms/partition (median, p90)  peak RSS (MiB)"
+    );
     for r in &runs {
         println!(
             "{:<18} {:>10}  {:>6}  {:>8}  {:>8.1}  {:>14.1}, {:>6.1}  {:>14.0}",

@@ -146,7 +146,9 @@ const USAGE: &str = "usage: phlo-bench [--rows N] [--base-partitions N] [--quick
 [--samples N] [--day-rows N]";
 
 /// Values of `--only`.
-const GROUPS: [&str; 6] = ["fresh", "upsert", "tables", "history", "overhead", "backfill"];
+const GROUPS: [&str; 6] = [
+    "fresh", "upsert", "tables", "history", "overhead", "backfill",
+];
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError> {
     let mut cfg = Config::default();

@@ -454,7 +454,9 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             if let Some(exclude) = exclude {
                 options = options.exclude(exclude);
             }
-            let bar = (!cli.quiet).then(|| BackfillProgressView::new(std::io::IsTerminal::is_terminal(&std::io::stderr())));
+            let bar = (!cli.quiet).then(|| {
+                BackfillProgressView::new(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            });
             if let Some(bar) = bar.clone() {
                 options = options.on_progress(move |p| bar.show(p));
             }

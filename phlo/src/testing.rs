@@ -199,7 +199,11 @@ impl TestWarehouse {
         }
         let batches = self
             .runtime
-            .sql(&format!("SELECT * FROM \"{}\".\"{}\"", name.namespace(), name.name()))
+            .sql(&format!(
+                "SELECT * FROM \"{}\".\"{}\"",
+                name.namespace(),
+                name.name()
+            ))
             .await?;
         rows_of(&batches)
     }
@@ -220,7 +224,12 @@ impl TestWarehouse {
         if before == after {
             return Ok(());
         }
-        let diff = diff_rows("after the first run", &rows_before, "after the second", &self.rows(&table).await?);
+        let diff = diff_rows(
+            "after the first run",
+            &rows_before,
+            "after the second",
+            &self.rows(&table).await?,
+        );
         Err(LawViolation::Violated {
             law: "idempotent",
             asset: asset.to_string(),
@@ -250,7 +259,12 @@ impl TestWarehouse {
     ) -> Result<(), LawViolation> {
         let in_order = self.fresh().await?;
         let sequential = in_order
-            .backfill_selection(selection, from, to, &BackfillOptions::new().parallel(1).force(true))
+            .backfill_selection(
+                selection,
+                from,
+                to,
+                &BackfillOptions::new().parallel(1).force(true),
+            )
             .await?;
         let parallel = self.fresh().await?;
         parallel
@@ -386,7 +400,10 @@ fn rows_of(batches: &[RecordBatch]) -> crate::Result<Vec<String>> {
             if f.name() == RUN_ID || f.name() == INGESTED_AT {
                 continue;
             }
-            columns.push((f.name().clone(), ArrayFormatter::try_new(b.column(i).as_ref(), &options)?));
+            columns.push((
+                f.name().clone(),
+                ArrayFormatter::try_new(b.column(i).as_ref(), &options)?,
+            ));
         }
         for r in 0..b.num_rows() {
             let cells: Vec<String> = columns

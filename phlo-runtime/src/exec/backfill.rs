@@ -169,7 +169,10 @@ impl BackfillOptions {
     }
 
     /// Calls `progress` after each partition's outcome.
-    pub fn on_progress(mut self, progress: impl Fn(&BackfillProgress) + Send + Sync + 'static) -> Self {
+    pub fn on_progress(
+        mut self,
+        progress: impl Fn(&BackfillProgress) + Send + Sync + 'static,
+    ) -> Self {
         self.progress = Some(Arc::new(progress));
         self
     }
@@ -403,15 +406,20 @@ pub(crate) fn backfill_keys(
     from: &str,
     to: &str,
 ) -> Result<Vec<Vec<Option<PartitionKey>>>> {
-    let position: HashMap<&str, usize> =
-        assets.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect();
+    let position: HashMap<&str, usize> = assets
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (*n, i))
+        .collect();
     let mut out: Vec<Vec<Option<PartitionKey>>> = Vec::with_capacity(assets.len());
     for (name, def) in assets {
         if !def.is_partitioned() {
             out.push(vec![None]);
             continue;
         }
-        let own = def.parse_key(from).and_then(|f| Ok((f, def.parse_key(to)?)));
+        let own = def
+            .parse_key(from)
+            .and_then(|f| Ok((f, def.parse_key(to)?)));
         let own_error = match own {
             Ok((f, t)) => {
                 if f > t {
@@ -791,8 +799,7 @@ impl Runtime {
             .enumerate()
             .flat_map(|(asset, ks)| ks.into_iter().map(move |key| Task { asset, key }))
             .collect();
-        let deps =
-            task_deps(&self.graph, &names, &tasks).map_err(|e| Error::Graph(Box::new(e)))?;
+        let deps = task_deps(&self.graph, &names, &tasks).map_err(|e| Error::Graph(Box::new(e)))?;
         let mut schedule = Schedule::new(&deps);
         let mut history = History::new(&super::runs::read_runs(self).await?);
         let code_versions: Vec<String> = names.iter().map(|n| self.code_version(n)).collect();
@@ -811,7 +818,9 @@ impl Runtime {
             for (id, t) in tasks.iter().enumerate() {
                 let text = texts[id].as_deref();
                 if history.latest_failed(names[t.asset], text)
-                    || deps[id].iter().any(|&d| wanted.get(d).copied().unwrap_or(false))
+                    || deps[id]
+                        .iter()
+                        .any(|&d| wanted.get(d).copied().unwrap_or(false))
                 {
                     wanted[id] = true;
                 }
@@ -880,9 +889,8 @@ impl Runtime {
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            let (id, result) = joined.map_err(|e| {
-                phlo_core::Error::internal(format!("a backfill task failed: {e}"))
-            })?;
+            let (id, result) = joined
+                .map_err(|e| phlo_core::Error::internal(format!("a backfill task failed: {e}")))?;
             let (outcome, report) = match result {
                 Ok(report) => (
                     Outcome::Success {

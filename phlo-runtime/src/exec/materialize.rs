@@ -326,11 +326,13 @@ impl Runtime {
                     break;
                 }
                 Err(phlo_ingest::Error::Core(phlo_core::Error::Conflict { .. }))
-                    if conflicts < MAX_CONFLICTS
-                        && tokio::time::Instant::now() < ctx.deadline =>
+                    if conflicts < MAX_CONFLICTS && tokio::time::Instant::now() < ctx.deadline =>
                 {
                     conflicts += phlo_ingest::write::MAX_CONFLICT_RETRIES + 1;
-                    debug!(conflicts, "the table moved on while committing; planning again");
+                    debug!(
+                        conflicts,
+                        "the table moved on while committing; planning again"
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }

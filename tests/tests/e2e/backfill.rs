@@ -184,8 +184,12 @@ async fn runtime(test: &str, dir: &std::path::Path, store: Option<Arc<dyn TableS
 async fn run_counts(rt: &Runtime) -> BTreeMap<(String, String, String), usize> {
     let mut out = BTreeMap::new();
     for r in rt.runs().await.unwrap_or_else(|e| panic!("{e}")) {
-        *out.entry((r.asset, r.partition.unwrap_or_else(|| "-".into()), r.status.to_string()))
-            .or_default() += 1;
+        *out.entry((
+            r.asset,
+            r.partition.unwrap_or_else(|| "-".into()),
+            r.status.to_string(),
+        ))
+        .or_default() += 1;
     }
     out
 }
@@ -260,7 +264,11 @@ async fn a_monthly_rollup_runs_after_its_days_and_an_unpartitioned_total_after_e
         assert!(id("bf_monthly", Some(month)) < id("bf_total", None));
     }
     assert_eq!(
-        query(&rt, "SELECT rows_read, total, _phlo_partition_date FROM marts.bf_monthly ORDER BY 3").await,
+        query(
+            &rt,
+            "SELECT rows_read, total, _phlo_partition_date FROM marts.bf_monthly ORDER BY 3"
+        )
+        .await,
         "+-----------+-------+----------------------+\n\
          | rows_read | total | _phlo_partition_date |\n\
          +-----------+-------+----------------------+\n\
@@ -268,10 +276,19 @@ async fn a_monthly_rollup_runs_after_its_days_and_an_unpartitioned_total_after_e
          | 6         | 9.0   | 2025-02-01           |\n\
          +-----------+-------+----------------------+"
     );
-    assert!(query(&rt, "SELECT months, total FROM marts.bf_total").await.contains("| 2      | 192.0 |"));
+    assert!(
+        query(&rt, "SELECT months, total FROM marts.bf_total")
+            .await
+            .contains("| 2      | 192.0 |")
+    );
     // Again: everything is up to date, nothing runs.
     let again = rt
-        .backfill_selection("bf_days bf_monthly bf_total", "2025-01-30", "2025-02-02", &BackfillOptions::new())
+        .backfill_selection(
+            "bf_days bf_monthly bf_total",
+            "2025-01-30",
+            "2025-02-02",
+            &BackfillOptions::new(),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(again.runs.is_empty(), "{again:?}");
@@ -292,7 +309,12 @@ async fn a_failed_day_skips_its_month_and_the_total_and_failed_only_runs_just_th
     );
     let sel = "bf_days bf_monthly bf_total";
     let first = rt
-        .backfill_selection(sel, "2025-01-30", "2025-02-02", &BackfillOptions::new().parallel(2))
+        .backfill_selection(
+            sel,
+            "2025-01-30",
+            "2025-02-02",
+            &BackfillOptions::new().parallel(2),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!first.all_succeeded());
@@ -337,7 +359,8 @@ async fn a_failed_day_skips_its_month_and_the_total_and_failed_only_runs_just_th
         ]
     );
     let counts = run_counts(&rt).await;
-    let n = |a: &str, p: &str, s: RunStatus| counts.get(&(a.into(), p.into(), s.to_string())).copied();
+    let n =
+        |a: &str, p: &str, s: RunStatus| counts.get(&(a.into(), p.into(), s.to_string())).copied();
     assert_eq!(n("bf_days", "2025-01-31", RunStatus::Failed), Some(1));
     for day in ["2025-01-30", "2025-01-31", "2025-02-01", "2025-02-02"] {
         assert_eq!(n("bf_days", day, RunStatus::Success), Some(1), "{day}");
@@ -345,13 +368,25 @@ async fn a_failed_day_skips_its_month_and_the_total_and_failed_only_runs_just_th
     assert_eq!(n("bf_monthly", "2025-02", RunStatus::Success), Some(1));
     assert_eq!(n("bf_monthly", "2025-01", RunStatus::Success), Some(1));
     assert_eq!(n("bf_total", "-", RunStatus::Success), Some(1));
-    assert!(query(&rt, "SELECT months, total FROM marts.bf_total").await.contains("| 2      | 192.0 |"));
+    assert!(
+        query(&rt, "SELECT months, total FROM marts.bf_total")
+            .await
+            .contains("| 2      | 192.0 |")
+    );
     // Nothing failed any more: --failed-only has nothing to do.
     let none = rt
-        .backfill_selection(sel, "2025-01-30", "2025-02-02", &BackfillOptions::new().failed_only(true))
+        .backfill_selection(
+            sel,
+            "2025-01-30",
+            "2025-02-02",
+            &BackfillOptions::new().failed_only(true),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(none.partitions.is_empty() && none.runs.is_empty(), "{none:?}");
+    assert!(
+        none.partitions.is_empty() && none.runs.is_empty(),
+        "{none:?}"
+    );
 }
 
 #[tokio::test]
@@ -362,7 +397,10 @@ async fn a_cancelled_backfill_resumes_where_it_stopped_losing_nothing_and_runnin
     set_knobs(
         "bf-cancel",
         Knobs {
-            cancel_at: Some((NaiveDate::from_ymd_opt(2025, 1, 5).unwrap_or_default(), cancel.clone())),
+            cancel_at: Some((
+                NaiveDate::from_ymd_opt(2025, 1, 5).unwrap_or_default(),
+                cancel.clone(),
+            )),
             ..Knobs::default()
         },
     );
@@ -379,16 +417,32 @@ async fn a_cancelled_backfill_resumes_where_it_stopped_losing_nothing_and_runnin
     let c = first.counts();
     // The day being fetched when the cancel came finished and committed.
     assert_eq!((c.succeeded, c.not_run, c.failed), (5, 7, 0), "{first:?}");
-    assert_eq!(first.outcome("bf_days", Some("2025-01-06")), Some(&Outcome::NotRun));
     assert_eq!(
-        query(&rt, "SELECT count(*) AS n, count(DISTINCT day) AS days FROM bf.days").await,
+        first.outcome("bf_days", Some("2025-01-06")),
+        Some(&Outcome::NotRun)
+    );
+    assert_eq!(
+        query(
+            &rt,
+            "SELECT count(*) AS n, count(DISTINCT day) AS days FROM bf.days"
+        )
+        .await,
         "+----+------+\n| n  | days |\n+----+------+\n| 15 | 5    |\n+----+------+"
     );
-    assert_eq!(rt.runs().await.unwrap_or_default().len(), 5, "no trace of what did not run");
+    assert_eq!(
+        rt.runs().await.unwrap_or_default().len(),
+        5,
+        "no trace of what did not run"
+    );
 
     set_knobs("bf-cancel", Knobs::default());
     let resumed = rt
-        .backfill_selection("bf_days", "2025-01-01", "2025-01-12", &BackfillOptions::new().parallel(3))
+        .backfill_selection(
+            "bf_days",
+            "2025-01-01",
+            "2025-01-12",
+            &BackfillOptions::new().parallel(3),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(resumed.all_succeeded() && !resumed.cancelled, "{resumed:?}");
@@ -396,15 +450,29 @@ async fn a_cancelled_backfill_resumes_where_it_stopped_losing_nothing_and_runnin
     assert_eq!((c.up_to_date, c.succeeded), (5, 7));
     let counts = run_counts(&rt).await;
     assert_eq!(counts.len(), 12, "{counts:?}");
-    assert!(counts.iter().all(|((a, _, s), n)| a == "bf_days" && s == "success" && *n == 1), "{counts:?}");
+    assert!(
+        counts
+            .iter()
+            .all(|((a, _, s), n)| a == "bf_days" && s == "success" && *n == 1),
+        "{counts:?}"
+    );
     assert_eq!(
-        query(&rt, "SELECT count(*) AS n, count(DISTINCT day) AS days FROM bf.days").await,
+        query(
+            &rt,
+            "SELECT count(*) AS n, count(DISTINCT day) AS days FROM bf.days"
+        )
+        .await,
         "+----+------+\n| n  | days |\n+----+------+\n| 36 | 12   |\n+----+------+"
     );
     // --force redoes every day (and changes nothing).
     let before = version(&rt, "bf.days").await;
     let forced = rt
-        .backfill_selection("bf_days", "2025-01-01", "2025-01-12", &BackfillOptions::new().force(true))
+        .backfill_selection(
+            "bf_days",
+            "2025-01-01",
+            "2025-01-12",
+            &BackfillOptions::new().force(true),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(forced.counts().succeeded, 12);
@@ -418,7 +486,12 @@ async fn a_backfill_cancelled_before_it_starts_runs_nothing() {
     let cancel = Cancellation::new();
     cancel.cancel();
     let report = rt
-        .backfill_selection("bf_days+", "2025-01-01", "2025-01-03", &BackfillOptions::new().cancellation(cancel))
+        .backfill_selection(
+            "bf_days+",
+            "2025-01-01",
+            "2025-01-03",
+            &BackfillOptions::new().cancellation(cancel),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(report.cancelled && report.runs.is_empty());
@@ -502,14 +575,23 @@ async fn concurrent_partitions_of_one_table_replan_their_conflicting_commits_and
     });
     let rt = runtime("bf-conflict", dir.path(), Some(store.clone())).await;
     let report = rt
-        .backfill_selection("bf_days", "2025-01-01", "2025-01-06", &BackfillOptions::new().parallel(n as usize))
+        .backfill_selection(
+            "bf_days",
+            "2025-01-01",
+            "2025-01-06",
+            &BackfillOptions::new().parallel(n as usize),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(report.all_succeeded(), "{report:?}");
     // All six were planned against "no table": one created it, the others conflicted
     // (each at least once) and were planned again.
     let conflicts: Vec<u32> = report.runs.iter().map(|r| r.conflicts).collect();
-    assert_eq!(conflicts.iter().filter(|c| **c == 0).count(), 1, "{conflicts:?}");
+    assert_eq!(
+        conflicts.iter().filter(|c| **c == 0).count(),
+        1,
+        "{conflicts:?}"
+    );
     assert!(conflicts.iter().sum::<u32>() >= n - 1, "{conflicts:?}");
     assert_eq!(
         query(&rt, "SELECT count(*) AS n, count(DISTINCT id) AS ids, count(DISTINCT day) AS days FROM bf.days").await,
@@ -533,23 +615,46 @@ async fn a_backfill_reads_the_run_log_once_however_many_partitions_it_has() {
     let rt = runtime("bf-reads", dir.path(), Some(store.clone())).await;
     // Ten days of hours.
     let first = rt
-        .backfill_selection("bf_hours", "2025-01-01T00", "2025-01-10T23", &BackfillOptions::new())
+        .backfill_selection(
+            "bf_hours",
+            "2025-01-01T00",
+            "2025-01-10T23",
+            &BackfillOptions::new(),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first.counts().succeeded, 240);
-    assert_eq!(store.runs_reads.load(Ordering::SeqCst), 0, "no log yet: nothing to read");
+    assert_eq!(
+        store.runs_reads.load(Ordering::SeqCst),
+        0,
+        "no log yet: nothing to read"
+    );
     let again = rt
-        .backfill_selection("bf_hours", "2025-01-01T00", "2025-01-10T23", &BackfillOptions::new())
+        .backfill_selection(
+            "bf_hours",
+            "2025-01-01T00",
+            "2025-01-10T23",
+            &BackfillOptions::new(),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.counts().up_to_date, 240);
     assert_eq!(store.runs_reads.load(Ordering::SeqCst), 1);
     let forced = rt
-        .backfill_selection("bf_hours", "2025-01-10T00", "2025-01-10T23", &BackfillOptions::new().force(true))
+        .backfill_selection(
+            "bf_hours",
+            "2025-01-10T00",
+            "2025-01-10T23",
+            &BackfillOptions::new().force(true),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(forced.counts().succeeded, 24);
-    assert_eq!(store.runs_reads.load(Ordering::SeqCst), 2, "one more backfill, one more read");
+    assert_eq!(
+        store.runs_reads.load(Ordering::SeqCst),
+        2,
+        "one more backfill, one more read"
+    );
 }
 
 fn law(test: &str) -> phlo::testing::TestWarehouseBuilder {
@@ -565,41 +670,62 @@ fn violated(r: Result<(), LawViolation>, law_name: &str) -> String {
 
 #[tokio::test]
 async fn the_idempotency_law_holds_for_a_merge_and_catches_a_counter() {
-    let w = law("law-idem").build().await.unwrap_or_else(|e| panic!("{e}"));
+    let w = law("law-idem")
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     w.assert_idempotent("bf_days", "2025-01-03")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let detail = violated(w.assert_idempotent("bf_counter", "2025-01-03").await, "idempotent");
-    assert!(detail.contains("from version 0 to 1") && detail.contains("only after the second (1)"), "{detail}");
+    let detail = violated(
+        w.assert_idempotent("bf_counter", "2025-01-03").await,
+        "idempotent",
+    );
+    assert!(
+        detail.contains("from version 0 to 1") && detail.contains("only after the second (1)"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
 async fn the_backfill_law_holds_for_a_graph_and_catches_a_last_writer_wins_asset() {
-    let w = law("law-seq").build().await.unwrap_or_else(|e| panic!("{e}"));
+    let w = law("law-seq")
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     w.assert_backfill_is_sequential("bf_days bf_monthly bf_total", "2025-01-28", "2025-02-03")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let detail = violated(
-        w.assert_backfill_is_sequential("bf_last_writer", "2025-01-01", "2025-01-04").await,
+        w.assert_backfill_is_sequential("bf_last_writer", "2025-01-01", "2025-01-04")
+            .await,
         "backfill_is_sequential",
     );
-    assert!(detail.contains("day=2025-01-04") && detail.contains("day=2025-01-01"), "{detail}");
+    assert!(
+        detail.contains("day=2025-01-04") && detail.contains("day=2025-01-01"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
 async fn the_incremental_law_holds_for_a_rollup_and_catches_a_wrong_incremental_filter() {
-    let w = law("law-incr").build().await.unwrap_or_else(|e| panic!("{e}"));
+    let w = law("law-incr")
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     w.assert_incremental_equals_full("bf_total", "2025-01-30"..="2025-02-02")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let detail = violated(
-        w.assert_incremental_equals_full("bf_days_seen", "2025-01-01"..="2025-01-03").await,
+        w.assert_incremental_equals_full("bf_days_seen", "2025-01-01"..="2025-01-03")
+            .await,
         "incremental_equals_full",
     );
     assert!(detail.contains("n=9") && detail.contains("n=3"), "{detail}");
     // An ingestion asset is not a transform.
     assert!(matches!(
-        w.assert_incremental_equals_full("bf_days", "2025-01-01"..="2025-01-02").await,
+        w.assert_incremental_equals_full("bf_days", "2025-01-01"..="2025-01-02")
+            .await,
         Err(LawViolation::Run(_))
     ));
 }

@@ -510,7 +510,9 @@ impl TableStore for DeltaStore {
         match self.commit_once(table, write).await {
             // Two writers created the table at once and the other one won: a conflict
             // like any other (the caller plans again against the table it created).
-            Err(Error::Storage { .. }) if !existed && matches!(self.load(table).await, Ok(Some(_))) => {
+            Err(Error::Storage { .. })
+                if !existed && matches!(self.load(table).await, Ok(Some(_))) =>
+            {
                 Err(Error::Conflict {
                     table: table.to_string(),
                     source: Box::new(deltalake::DeltaTableError::VersionAlreadyExists(0)),

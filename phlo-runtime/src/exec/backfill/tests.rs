@@ -38,7 +38,10 @@ fn key(def: &PartitionsDef, text: &str) -> PartitionKey {
 
 fn texts(keys: &[Option<PartitionKey>]) -> Vec<String> {
     keys.iter()
-        .map(|k| k.as_ref().map_or_else(|| "-".to_string(), ToString::to_string))
+        .map(|k| {
+            k.as_ref()
+                .map_or_else(|| "-".to_string(), ToString::to_string)
+        })
         .collect()
 }
 
@@ -188,7 +191,11 @@ fn a_partition_is_up_to_date_when_its_latest_run_succeeded_on_the_same_inputs() 
     let up = |h: &History, cv: &str| h.up_to_date(&g, "days", Some(&jan1), cv).expect("decide");
     // Never ran; ran with another code version; ran before code versions were recorded.
     assert!(!up(&History::default(), "v1"));
-    let ok = committed(run("days", Some("2025-01-01"), RunStatus::Success, "v1"), None, 0);
+    let ok = committed(
+        run("days", Some("2025-01-01"), RunStatus::Success, "v1"),
+        None,
+        0,
+    );
     let h = History::new([&ok]);
     assert!(up(&h, "v1"));
     assert!(!up(&h, "v2"), "the definition changed");
@@ -214,7 +221,11 @@ fn a_downstream_partition_is_stale_only_when_a_partition_it_reads_was_committed_
     };
     let mut built = run("months", Some("2025-01"), RunStatus::Success, "m");
     built.upstream_versions.insert("days".into(), Some(1));
-    let mut h = History::new([&day("2025-01-01", None, 0), &day("2025-01-02", Some(0), 1), &built]);
+    let mut h = History::new([
+        &day("2025-01-01", None, 0),
+        &day("2025-01-02", Some(0), 1),
+        &built,
+    ]);
     let decide = |h: &History| h.up_to_date(&g, "months", Some(&jan), "m").expect("decide");
     assert!(decide(&h));
     // A day of another month commits: January is still up to date.
@@ -234,7 +245,11 @@ fn a_downstream_partition_is_stale_only_when_a_partition_it_reads_was_committed_
     let mut total = run("total", None, RunStatus::Success, "t");
     total.upstream_versions.insert("months".into(), Some(5));
     let mut h = History::new([
-        &committed(run("months", Some("2025-01"), RunStatus::Success, "m"), Some(4), 5),
+        &committed(
+            run("months", Some("2025-01"), RunStatus::Success, "m"),
+            Some(4),
+            5,
+        ),
         &total,
     ]);
     assert!(h.up_to_date(&g, "total", None, "t").expect("decide"));
@@ -248,25 +263,27 @@ fn a_downstream_partition_is_stale_only_when_a_partition_it_reads_was_committed_
 
 #[test]
 fn code_versions_are_stable_and_follow_the_definition() {
-    let a = crate::registry::Registry::from_descriptors([crate::registry::test_support::descriptor(
-        "a",
-        phlo_core::spec::IngestionSpec {
-            table: "a",
-            unique_key: &["id"],
-            ..phlo_core::spec::IngestionSpec::DEFAULT
-        },
-    )])
-    .expect("registry");
-    let b = crate::registry::Registry::from_descriptors([crate::registry::test_support::descriptor(
-        "a",
-        phlo_core::spec::IngestionSpec {
-            table: "a",
-            unique_key: &["id"],
-            max_retries: 7,
-            ..phlo_core::spec::IngestionSpec::DEFAULT
-        },
-    )])
-    .expect("registry");
+    let a =
+        crate::registry::Registry::from_descriptors([crate::registry::test_support::descriptor(
+            "a",
+            phlo_core::spec::IngestionSpec {
+                table: "a",
+                unique_key: &["id"],
+                ..phlo_core::spec::IngestionSpec::DEFAULT
+            },
+        )])
+        .expect("registry");
+    let b =
+        crate::registry::Registry::from_descriptors([crate::registry::test_support::descriptor(
+            "a",
+            phlo_core::spec::IngestionSpec {
+                table: "a",
+                unique_key: &["id"],
+                max_retries: 7,
+                ..phlo_core::spec::IngestionSpec::DEFAULT
+            },
+        )])
+        .expect("registry");
     let cv = |r: &crate::registry::Registry| code_version(r.get("a").expect("asset"));
     assert_eq!(cv(&a), cv(&a));
     assert_eq!(cv(&a).len(), 16);
@@ -285,16 +302,36 @@ fn a_backfill_report_counts_its_outcomes() {
         from: "2025-01-01".into(),
         to: "2025-01-01".into(),
         partitions: vec![
-            p("a", Outcome::Success { run_id: "r1".into() }),
-            p("a", Outcome::Skipped { reason: SkipReason::UpToDate, because: None }),
-            p("b", Outcome::Failed { error: "x".into(), run_id: Some("r2".into()) }),
+            p(
+                "a",
+                Outcome::Success {
+                    run_id: "r1".into(),
+                },
+            ),
+            p(
+                "a",
+                Outcome::Skipped {
+                    reason: SkipReason::UpToDate,
+                    because: None,
+                },
+            ),
+            p(
+                "b",
+                Outcome::Failed {
+                    error: "x".into(),
+                    run_id: Some("r2".into()),
+                },
+            ),
             p("b", Outcome::NotRun),
         ],
         runs: Vec::new(),
         cancelled: true,
     };
     let c = report.counts();
-    assert_eq!((c.succeeded, c.up_to_date, c.failed, c.not_run), (1, 1, 1, 1));
+    assert_eq!(
+        (c.succeeded, c.up_to_date, c.failed, c.not_run),
+        (1, 1, 1, 1)
+    );
     assert!(!report.all_succeeded());
     let by: Vec<(String, usize)> = report
         .by_asset()
