@@ -846,8 +846,14 @@ impl Runtime {
         };
 
         let mut running: JoinSet<Finished> = JoinSet::new();
+        // An error of the backfill itself (not of a partition): no new partition starts,
+        // the running ones finish (never aborted mid-commit), then it is returned.
+        let mut fatal: Option<Error> = None;
         loop {
-            while running.len() < options.parallel && !options.cancel.is_cancelled() {
+            while running.len() < options.parallel
+                && !options.cancel.is_cancelled()
+                && fatal.is_none()
+            {
                 let Some(id) = schedule.pop_ready() else {
                     break;
                 };
@@ -856,15 +862,23 @@ impl Runtime {
                     continue;
                 }
                 let asset = names[tasks[id].asset];
-                let fresh = !options.force
-                    && history
-                        .up_to_date(
-                            &self.graph,
-                            asset,
-                            tasks[id].key.as_ref(),
-                            &code_versions[tasks[id].asset],
-                        )
-                        .map_err(|e| Error::Graph(Box::new(e)))?;
+                let decided = if options.force {
+                    Ok(false)
+                } else {
+                    history.up_to_date(
+                        &self.graph,
+                        asset,
+                        tasks[id].key.as_ref(),
+                        &code_versions[tasks[id].asset],
+                    )
+                };
+                let fresh = match decided {
+                    Ok(fresh) => fresh,
+                    Err(e) => {
+                        fatal = Some(Error::Graph(Box::new(e)));
+                        break;
+                    }
+                };
                 if fresh {
                     let outcome = Outcome::Skipped {
                         reason: SkipReason::UpToDate,
@@ -889,8 +903,15 @@ impl Runtime {
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            let (id, result) = joined
-                .map_err(|e| phlo_core::Error::internal(format!("a backfill task failed: {e}")))?;
+            let (id, result) = match joined {
+                Ok(finished) => finished,
+                Err(e) => {
+                    fatal.get_or_insert_with(|| {
+                        phlo_core::Error::internal(format!("a backfill task failed: {e}")).into()
+                    });
+                    continue;
+                }
+            };
             let (outcome, report) = match result {
                 Ok(report) => (
                     Outcome::Success {
@@ -941,6 +962,9 @@ impl Runtime {
             } else {
                 schedule.succeed(id);
             }
+        }
+        if let Some(e) = fatal {
+            return Err(e);
         }
         let cancelled = options.cancel.is_cancelled();
         for id in schedule.unstarted() {
