@@ -22,6 +22,8 @@
 //!   365-day sequential backfill of 1,000 rows a day into one table, first 30 against last
 //!   30 partitions, and phlo's own time per partition (`total_ms − fetch_ms −` an arrow-rs
 //!   Parquet encode of the same rows).
+//! - backfills (`--only backfill`; see `backfill.rs`): a 365-day backfill of 1,000 rows a
+//!   day at `--parallel` 1 and 2, and 10,000 hourly partitions of 10 rows (peak RSS).
 //!
 //! Flags: `--rows N` (1,000,000), `--base-partitions N` (10), `--quick` (rows / 10),
 //! `--json PATH`, `--warehouse DIR` (default: a temporary directory next to the binary,
@@ -40,6 +42,7 @@
 //! 300 other tables cost ≤ 1.2× an empty warehouse; the last 30 of 365 days ≤ 1.5× the
 //! first 30; phlo's own time per 1,000-row partition < 20 ms (median and p90).
 
+mod backfill;
 mod checks;
 mod compare;
 mod generate;
@@ -143,7 +146,9 @@ const USAGE: &str = "usage: phlo-bench [--rows N] [--base-partitions N] [--quick
 [--samples N] [--day-rows N]";
 
 /// Values of `--only`.
-const GROUPS: [&str; 5] = ["fresh", "upsert", "tables", "history", "overhead"];
+const GROUPS: [&str; 6] = [
+    "fresh", "upsert", "tables", "history", "overhead", "backfill",
+];
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError> {
     let mut cfg = Config::default();
@@ -231,6 +236,16 @@ async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
         "history" => Some(overhead::history(cfg, &warehouse).await?),
         _ => None,
     };
+    let backfilled = match name {
+        "backfill-daily-1" => Some(backfill::daily(cfg, &warehouse, 1).await?),
+        "backfill-daily-2" => Some(backfill::daily(cfg, &warehouse, 2).await?),
+        "backfill-hourly" => Some(backfill::hourly(&warehouse).await?),
+        _ => None,
+    };
+    if let Some(b) = backfilled {
+        println!("{}", serde_json::to_string(&b)?);
+        return Ok(());
+    }
     if let Some(s) = sampled {
         println!("{}", serde_json::to_string(&s)?);
         return Ok(());
@@ -417,6 +432,10 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
     if runs_group("history") {
         settle();
         sampled.push(spawn(cfg, "history", &root.join("history"))?);
+    }
+    // Only when asked for: 10,000 hourly partitions take a while.
+    if cfg.only.as_deref() == Some("backfill") {
+        backfill::run(cfg, &root)?;
     }
     let find = |name: &str| sampled.iter().find(|s| s.scenario == name);
     let sets = overhead::Sets {

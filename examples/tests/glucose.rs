@@ -343,3 +343,17 @@ fn the_binary_sees_the_asset() {
         .unwrap_or_default();
     assert!(names.iter().any(|n| n == "glucose_readings"), "{names:?}");
 }
+
+#[tokio::test]
+async fn replaying_a_day_creates_no_table_version() -> TestResult {
+    // The laws of `phlo::testing`, in a throwaway warehouse of the same assets and clock.
+    let w = phlo::testing::TestWarehouse::builder()
+        .now(DateTime::from_timestamp(1_737_352_800, 0).unwrap_or_default())
+        .run_ids("glucose")
+        .build()
+        .await?;
+    for day in ["2025-01-13", "2025-01-15", "2025-01-16"] {
+        w.assert_idempotent("glucose_readings", day).await?;
+    }
+    Ok(())
+}

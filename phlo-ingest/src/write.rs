@@ -64,6 +64,8 @@ pub struct WriteSummary {
     pub version_before: Option<i64>,
     /// Table version after (equal to before when nothing was committed).
     pub version_after: Option<i64>,
+    /// Times the write was planned again after a concurrent writer committed first.
+    pub replans: u32,
 }
 
 /// A query error while reading `table` — or, when reading its files failed (a missing or
@@ -197,7 +199,10 @@ pub async fn write_planned(
             None => plan(store, &req).await?,
         };
         match commit_planned(store, &req, p).await? {
-            Attempt::Done(summary) => return Ok(summary),
+            Attempt::Done(mut summary) => {
+                summary.replans = conflicts;
+                return Ok(summary);
+            }
             Attempt::Again(e @ Error::Core(phlo_core::Error::Conflict { .. })) => {
                 conflicts += 1;
                 if conflicts > MAX_CONFLICT_RETRIES {

@@ -99,6 +99,16 @@ pub struct RunReport {
     /// what `stale` compares against).
     #[serde(default)]
     pub upstream_versions: std::collections::BTreeMap<String, Option<i64>>,
+    /// The fingerprint of the asset's definition the run used (its spec, schema and, for
+    /// a SQL model or seed, its file's text): a backfill skips a partition whose latest
+    /// run succeeded with this version on the same upstream versions. Empty in runs
+    /// recorded before it was.
+    #[serde(default)]
+    pub code_version: String,
+    /// Commits lost to concurrent writers of the table, each followed by planning the
+    /// write again.
+    #[serde(default)]
+    pub conflicts: u32,
 }
 
 impl RunReport {
@@ -134,27 +144,10 @@ impl RunReport {
             error: None,
             timings: StepTimings::default(),
             upstream_versions: Default::default(),
+            code_version: String::new(),
+            conflicts: 0,
         }
     }
 }
 
-/// The reports of a backfill, one per partition in order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BackfillReport {
-    /// Asset.
-    pub asset: String,
-    /// One report per partition (failed partitions included).
-    pub runs: Vec<RunReport>,
-}
-
-impl BackfillReport {
-    /// Partitions that failed.
-    pub fn failed(&self) -> impl Iterator<Item = &RunReport> {
-        self.runs.iter().filter(|r| r.status == RunStatus::Failed)
-    }
-
-    /// Whether every partition succeeded (or had no data).
-    pub fn all_succeeded(&self) -> bool {
-        self.failed().next().is_none()
-    }
-}
+pub use crate::exec::{BackfillReport, PartitionOutcome};

@@ -9,7 +9,8 @@
 //! ```text
 //! app [--warehouse DIR] [--json] [-v|-q] list
 //! app materialize ASSET [--partition KEY] [--explain]
-//! app backfill ASSET --from KEY --to KEY [--explain]
+//! app backfill [SELECTION] --from KEY --to KEY [--exclude SEL] [--parallel N] [--force]
+//!              [--failed-only] [--explain]
 //! app check TABLE [--partition KEY]
 //! app sql "SELECT …"
 //! app runs [--asset NAME] [--limit N]
@@ -113,16 +114,31 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
-    /// Materialize every partition of a range, in order.
+    /// Backfill a selection over a partition range: each partition once the upstream
+    /// partitions it maps to are done, up-to-date partitions skipped (exit code 1 when a
+    /// partition failed, 130 when cancelled by Ctrl-C or SIGTERM; run it again to resume).
     Backfill {
-        /// Asset name.
-        asset: String,
-        /// First partition key.
+        /// The selection (dbt's syntax, as `build` takes it; default: every asset).
+        #[arg(default_value = "*")]
+        select: String,
+        /// First partition key (in the key form of the selected assets).
         #[arg(long)]
         from: String,
         /// Last partition key, inclusive.
         #[arg(long)]
         to: String,
+        /// Assets to leave out (same syntax).
+        #[arg(long)]
+        exclude: Option<String>,
+        /// Partitions run at once (default: the core count).
+        #[arg(long)]
+        parallel: Option<usize>,
+        /// Run partitions even when their latest run succeeded on the same inputs.
+        #[arg(long)]
+        force: bool,
+        /// Only partitions whose latest run failed (and what they had skipped).
+        #[arg(long)]
+        failed_only: bool,
         /// Print the plan and exit without running it.
         #[arg(long)]
         explain: bool,
@@ -410,26 +426,116 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             }
         }
         Command::Backfill {
-            asset,
+            select,
             from,
             to,
+            exclude,
+            parallel,
+            force,
+            failed_only,
             explain,
         } => {
             if explain {
-                let plan = rt
-                    .plan(&asset, &PartitionSelection::Range { from, to })
-                    .await?;
+                let mut plan = crate::RunPlan::default();
+                for asset in rt.select(&select, exclude.as_deref())? {
+                    if rt.registry().get(&asset).is_err() {
+                        continue;
+                    }
+                    let selection = PartitionSelection::Range {
+                        from: from.clone(),
+                        to: to.clone(),
+                    };
+                    plan.steps.extend(rt.plan(&asset, &selection).await?.steps);
+                }
                 print_plan(&plan, cli.json)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let report = rt.backfill(&asset, &from, &to).await?;
-            print_reports(&report.runs, cli.json)?;
-            // Failed partitions are listed with their errors under the table.
-            if report.all_succeeded() {
-                Ok(ExitCode::SUCCESS)
-            } else {
-                Ok(ExitCode::from(1))
+            let cancel = crate::Cancellation::new();
+            let on_signal = cancel.clone();
+            tokio::spawn(async move {
+                stop_signal().await;
+                eprintln!(
+                    "cancelling: no new partition starts, running ones finish (again to stop at once)"
+                );
+                on_signal.cancel();
+                stop_signal().await;
+                std::process::exit(130);
+            });
+            let mut options = crate::BackfillOptions::new()
+                .force(force)
+                .failed_only(failed_only)
+                .cancellation(cancel);
+            if let Some(n) = parallel {
+                options = options.parallel(n);
             }
+            if let Some(exclude) = exclude {
+                options = options.exclude(exclude);
+            }
+            let bar = (!cli.quiet).then(|| {
+                BackfillProgressView::new(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            });
+            if let Some(bar) = bar.clone() {
+                options = options.on_progress(move |p| bar.show(p));
+            }
+            let report = rt.backfill_selection(&select, &from, &to, &options).await?;
+            if let Some(bar) = &bar {
+                bar.finish();
+            }
+            if cli.json {
+                out(&serde_json::to_string_pretty(&report)?);
+            } else {
+                let mut t = table_of(&[
+                    "asset",
+                    "partitions",
+                    "succeeded",
+                    "failed",
+                    "up to date",
+                    "upstream failed",
+                    "not run",
+                    "rows in",
+                ]);
+                for (asset, c) in report.by_asset() {
+                    let rows: u64 = report
+                        .runs
+                        .iter()
+                        .filter(|r| r.asset == asset)
+                        .map(|r| r.rows_in)
+                        .sum();
+                    t.add_row(vec![
+                        asset,
+                        c.done().to_string(),
+                        c.succeeded.to_string(),
+                        c.failed.to_string(),
+                        c.up_to_date.to_string(),
+                        c.upstream_failed.to_string(),
+                        c.not_run.to_string(),
+                        rows.to_string(),
+                    ]);
+                }
+                out(&t.to_string());
+                for p in &report.partitions {
+                    if let crate::Outcome::Failed { error, .. } = &p.outcome {
+                        out(&format!(
+                            "{} {}: {error}",
+                            p.asset,
+                            p.partition.as_deref().unwrap_or("-")
+                        ));
+                    }
+                }
+                if report.cancelled {
+                    out(&format!(
+                        "cancelled: {} partitions not run; run the same backfill again to resume",
+                        report.counts().not_run
+                    ));
+                }
+            }
+            Ok(if report.cancelled {
+                ExitCode::from(130)
+            } else if report.all_succeeded() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Check { table, partition } => {
             let run = rt.check(&table, partition.as_deref()).await?;
@@ -724,4 +830,88 @@ fn print_reports(reports: &[RunReport], json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; never when signals cannot be listened to.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => {
+                    if r.is_err() {
+                        term.recv().await;
+                    }
+                }
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// A backfill's progress on stderr: a bar (done, failed, skipped, rate, ETA) on a
+/// terminal, one line per partition otherwise.
+#[derive(Clone)]
+struct BackfillProgressView {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl BackfillProgressView {
+    fn new(terminal: bool) -> Self {
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} {msg} · {per_sec} · eta {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        BackfillProgressView { bar }
+    }
+
+    fn show(&self, p: &crate::BackfillProgress) {
+        let c = &p.counts;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(p.total as u64);
+                bar.set_position(c.done() as u64);
+                bar.set_message(format!(
+                    "done {} · failed {} · skipped {}",
+                    c.succeeded,
+                    c.failed,
+                    c.skipped()
+                ));
+            }
+            None => {
+                let status = match &p.last.outcome {
+                    crate::Outcome::Success { .. } => "success".to_string(),
+                    crate::Outcome::Failed { error, .. } => format!("failed: {error}"),
+                    crate::Outcome::Skipped { reason, because } => match because {
+                        Some(b) => format!("skipped ({reason}: {b})"),
+                        None => format!("skipped ({reason})"),
+                    },
+                    crate::Outcome::NotRun => "not run".to_string(),
+                };
+                eprintln!(
+                    "backfill [{}/{}] {} {} {status}",
+                    c.done(),
+                    p.total,
+                    p.last.asset,
+                    p.last.partition.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -46,6 +46,7 @@
 
 pub mod cli;
 pub mod io;
+pub mod testing;
 
 pub use phlo_runtime::fetch::{FetchFuture, FetchOutput};
 pub use phlo_runtime::transform::rust::{TransformDescriptor, TransformOutput};
@@ -133,6 +134,10 @@ pub use phlo_runtime::exec::{
     AssetDescription, BuildOutcome, BuildReport, BuildStatus, ColumnInfo,
 };
 pub use phlo_runtime::exec::{AssetStatus, Freshness, PartitionStatus, Session};
+pub use phlo_runtime::exec::{
+    BackfillCounts, BackfillOptions, BackfillProgress, Cancellation, Outcome, PartitionOutcome,
+    SkipReason,
+};
 pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
 pub use phlo_runtime::transform::lineage::{ColumnLineage, SourceColumn};
 pub use phlo_runtime::transform::{Project, ProjectFile};

@@ -440,3 +440,40 @@ async fn contents_ids(store: &DeltaStore, t: &TableName) -> crate::Result<Vec<i6
         })
         .collect())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_creating_one_table_at_once_lose_with_a_conflict() -> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let store = Arc::new(DeltaStore::open(dir.path())?);
+    let t = TableName::parse("bronze.raced")?;
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..8i64 {
+        let (store, t) = (store.clone(), t.clone());
+        writers.spawn(async move {
+            // A merge that creates the table writes its files before it commits: the
+            // window in which another creator lands.
+            let ids: Vec<i64> = (i * 50_000..(i + 1) * 50_000).collect();
+            let mut w = write(
+                WriteOp::Merge {
+                    source: batch(&ids, 20103),
+                    keys: vec!["id".into()],
+                    target_partitions: None,
+                },
+                0,
+            );
+            w.read_version = ReadVersion::Exactly(None);
+            store.commit(&t, w).await
+        });
+    }
+    let (mut won, mut conflicts) = (0, 0);
+    while let Some(joined) = writers.join_next().await {
+        match joined.map_err(|e| crate::Error::internal(e.to_string()))? {
+            Ok(_) => won += 1,
+            Err(crate::Error::Conflict { .. }) => conflicts += 1,
+            Err(other) => panic!("a losing creator must see a conflict, not {other}"),
+        }
+    }
+    assert_eq!((won, conflicts), (1, 7));
+    assert_eq!(store.version(&t).await?, Some(0));
+    Ok(())
+}

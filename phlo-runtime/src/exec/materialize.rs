@@ -19,6 +19,10 @@ use crate::registry::Asset;
 use crate::report::{RunReport, RunStatus};
 use crate::{Error, Result};
 
+/// How many conflicting commits one run may lose before it fails with the conflict
+/// (each one another writer's commit that landed first).
+const MAX_CONFLICTS: u32 = 256;
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -85,6 +89,7 @@ impl Runtime {
         let t0 = Instant::now();
         let outcome = async {
             let asset = self.registry.get(step.asset)?.clone();
+            report.code_version = self.code_version(step.asset);
             let limit = Duration::from_secs_f64(asset.descriptor.spec.max_runtime_seconds);
             let ctx = RunContext {
                 run_id: run_id.clone(),
@@ -285,7 +290,7 @@ impl Runtime {
             ),
             ("phlo.run_id".to_string(), serde_json::json!(report.run_id)),
         ];
-        let request = WriteRequest {
+        let request = || WriteRequest {
             table,
             load: prepared.load.clone(),
             strategy: spec.merge_strategy,
@@ -298,21 +303,23 @@ impl Runtime {
             app_id: step.app_id.clone(),
             metadata: metadata.clone(),
         };
-        // The write's plan: what the commit will carry (new, changed, unchanged rows).
-        let write_plan = if prepared.load.num_rows() > 0 {
-            Some(
-                phlo_ingest::write::plan(self.store.as_ref(), &request)
-                    .instrument(info_span!("plan_write", table = %table))
-                    .await?,
-            )
-        } else {
-            None
-        };
-        // 7. Audit before publish: blocking checks on the staged result of that plan gate
-        // the commit.
-        if let Some(write_plan) = &write_plan {
+        // Plan, audit, commit. A concurrent writer of the same table (another partition of
+        // a parallel backfill) that commits first makes the commit conflict: the write is
+        // planned again against the new version (inside `write_planned`, a few times), and
+        // when that keeps losing, planned and audited again here, while the run's deadline
+        // allows. Every conflict means another commit landed, so the writers progress.
+        let mut summary = None;
+        let mut conflicts = 0u32;
+        while prepared.load.num_rows() > 0 {
+            let request = request();
+            // The write's plan: what the commit will carry (new, changed, unchanged rows).
+            let write_plan = phlo_ingest::write::plan(self.store.as_ref(), &request)
+                .instrument(info_span!("plan_write", table = %table))
+                .await?;
+            // 7. Audit before publish: blocking checks on the staged result of that plan
+            // gate the commit.
             let audit = self
-                .audit(table, write_plan, spec.unique_key, step, &report.run_id)
+                .audit(table, &write_plan, spec.unique_key, step, &report.run_id)
                 .instrument(info_span!("audit"))
                 .await?;
             if let Some((quality, blocked)) = audit {
@@ -327,12 +334,29 @@ impl Runtime {
             if tokio::time::Instant::now() >= ctx.deadline {
                 return Err(timeout());
             }
+            match phlo_ingest::write::write_planned(self.store.as_ref(), request, write_plan)
+                .instrument(info_span!("write", table = %table))
+                .await
+            {
+                Ok(s) => {
+                    conflicts += s.replans;
+                    summary = Some(s);
+                    break;
+                }
+                Err(phlo_ingest::Error::Core(phlo_core::Error::Conflict { .. }))
+                    if conflicts < MAX_CONFLICTS && tokio::time::Instant::now() < ctx.deadline =>
+                {
+                    conflicts += phlo_ingest::write::MAX_CONFLICT_RETRIES + 1;
+                    debug!(
+                        conflicts,
+                        "the table moved on while committing; planning again"
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        if let Some(write_plan) = write_plan {
-            let summary =
-                phlo_ingest::write::write_planned(self.store.as_ref(), request, write_plan)
-                    .instrument(info_span!("write", table = %table))
-                    .await?;
+        report.conflicts = conflicts;
+        if let Some(summary) = summary {
             report.rows_inserted = summary.rows_inserted;
             report.rows_updated = summary.rows_updated;
             report.rows_unchanged = summary.rows_unchanged;

@@ -13,6 +13,7 @@
 //! ```
 
 mod audit;
+mod backfill;
 mod build;
 mod catalog;
 mod check_results;
@@ -22,6 +23,10 @@ mod retry;
 mod runs;
 mod status;
 mod transform;
+pub use backfill::{
+    BackfillCounts, BackfillOptions, BackfillProgress, BackfillReport, Cancellation, Outcome,
+    PartitionOutcome, ProgressFn, SkipReason,
+};
 pub use build::{BuildOutcome, BuildReport, BuildStatus};
 pub use describe::{AssetDescription, ColumnInfo};
 
@@ -37,7 +42,7 @@ use phlo_core::storage::{DeltaStore, TableStore};
 
 use crate::plan::{PartitionSelection, RunPlan, TableState};
 use crate::registry::{AssetInfo, Registry};
-use crate::report::{BackfillReport, RunReport};
+use crate::report::RunReport;
 use crate::{Error, Result};
 
 pub use audit::QualityRun;
@@ -130,6 +135,8 @@ pub struct Runtime {
     clock: Arc<dyn Clock>,
     run_ids: Arc<dyn RunIdGenerator>,
     warehouse: PathBuf,
+    /// Each asset's [`RunReport::code_version`], computed once.
+    code_versions: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Configures a [`Runtime`]: registry, store, clock and run ids are injectable.
@@ -189,7 +196,12 @@ impl RuntimeBuilder {
             Some(s) => s,
             None => Arc::new(DeltaStore::open(&self.warehouse)?),
         };
+        let code_versions = registry
+            .iter()
+            .map(|a| (a.descriptor.name.to_string(), backfill::code_version(a)))
+            .collect();
         Ok(Runtime {
+            code_versions: Arc::new(code_versions),
             session: Session::new(store.clone()),
             store,
             graph: Arc::new(registry.graph()?),
@@ -270,31 +282,6 @@ impl Runtime {
         out
     }
 
-    /// Materializes every partition of `asset` from `from` to `to` (inclusive, in the
-    /// asset's key form), one run per partition, in order. A failing partition is reported
-    /// and the backfill goes on.
-    pub async fn backfill(&self, asset: &str, from: &str, to: &str) -> Result<BackfillReport> {
-        let plan = self
-            .plan(
-                asset,
-                &PartitionSelection::Range {
-                    from: from.to_string(),
-                    to: to.to_string(),
-                },
-            )
-            .await?;
-        let runs = self
-            .run_plan(&plan)
-            .await
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|f| *f.report))
-            .collect();
-        Ok(BackfillReport {
-            asset: asset.to_string(),
-            runs,
-        })
-    }
-
     /// Runs `query` over the warehouse, each table named `ns.table` (opened only when
     /// the query names it).
     ///
@@ -349,6 +336,12 @@ impl Runtime {
     /// The asset graph of the registry.
     pub fn graph(&self) -> &crate::graph::AssetGraph {
         &self.graph
+    }
+
+    /// The fingerprint of `asset`'s definition ([`RunReport::code_version`]); empty for
+    /// a name the registry does not hold.
+    pub fn code_version(&self, asset: &str) -> String {
+        self.code_versions.get(asset).cloned().unwrap_or_default()
     }
 
     /// Every recorded run, oldest first.

@@ -12,7 +12,7 @@ pub fn backoff(base_seconds: f64, attempt: u32, run_id: &str) -> Duration {
     Duration::from_secs_f64((exp * jitter).clamp(0.0, 600.0))
 }
 
-fn fnv1a(bytes: &[u8], salt: u64) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8], salt: u64) -> u64 {
     // FNV-1a: small, stable, good enough to spread jitter.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
     for b in bytes {

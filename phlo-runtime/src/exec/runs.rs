@@ -80,6 +80,9 @@ pub async fn record_run(rt: &Runtime, report: &RunReport) -> Result<()> {
     Ok(())
 }
 
+/// How often an append to one of phlo's logs is tried again after a conflict.
+const LOG_CONFLICT_RETRIES: u32 = 16;
+
 /// Appends `batch` to one of phlo's own logs (`_phlo.runs`, `_phlo.check_results`): a blind
 /// append with no application transaction, so concurrent runs never conflict on it.
 pub(crate) async fn append_log(
@@ -88,23 +91,30 @@ pub(crate) async fn append_log(
     batch: RecordBatch,
     metadata: (&str, serde_json::Value),
 ) -> Result<()> {
-    rt.store
-        .commit(
-            table,
-            Write {
-                op: WriteOp::Append {
-                    batches: vec![batch],
-                },
-                layout: TableLayout::plain(),
-                allow_new_columns: false,
-                tag: CommitTag {
-                    transaction: None,
-                    metadata: vec![(metadata.0.to_string(), metadata.1)],
-                },
-                read_version: ReadVersion::Latest,
-            },
-        )
-        .await?;
+    let write = Write {
+        op: WriteOp::Append {
+            batches: vec![batch],
+        },
+        layout: TableLayout::plain(),
+        allow_new_columns: false,
+        tag: CommitTag {
+            transaction: None,
+            metadata: vec![(metadata.0.to_string(), metadata.1)],
+        },
+        read_version: ReadVersion::Latest,
+    };
+    // A blind append conflicts only with a concurrent creation of the log or a change of
+    // its metadata: nothing landed, so append again.
+    let mut conflicts = 0;
+    loop {
+        match rt.store.commit(table, write.clone()).await {
+            Ok(_) => break,
+            Err(phlo_core::Error::Conflict { .. }) if conflicts < LOG_CONFLICT_RETRIES => {
+                conflicts += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     // One small file per run: keep the log's file count (and so every commit's and
     // checkpoint's cost) bounded. The rows are already committed, so a failed compaction
     // costs nothing but the next run's try.

@@ -2,6 +2,7 @@
 //! the way a user crate would test its assets.
 
 mod audit;
+mod backfill;
 mod bad_input;
 mod cli;
 mod dedup;

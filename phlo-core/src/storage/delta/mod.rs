@@ -243,6 +243,105 @@ impl DeltaStore {
             .map_err(|e| Error::storage(table, e))
     }
 
+    /// One try of [`TableStore::commit`].
+    async fn commit_once(&self, table: &TableName, write: Write) -> Result<CommitOutcome> {
+        let delta = self.load_for(table, write.read_version).await?;
+        let version_before = delta.version().map(|v| v as i64);
+        let props = commit_properties(&write);
+        let (outcome, after) = match write.op {
+            WriteOp::Append { batches } => {
+                let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+                let after = append::append(
+                    table,
+                    delta,
+                    batches,
+                    &write.layout,
+                    write.allow_new_columns,
+                    props,
+                )
+                .await?;
+                (inserted(table, version_before, &after, rows)?, after)
+            }
+            WriteOp::ReplacePartition { batches, scope } => {
+                let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+                let after = append::replace(
+                    table,
+                    delta,
+                    batches,
+                    &scope,
+                    &write.layout,
+                    write.allow_new_columns,
+                    props,
+                )
+                .await?;
+                (inserted(table, version_before, &after, rows)?, after)
+            }
+            WriteOp::Merge {
+                source,
+                keys,
+                target_partitions,
+            } => {
+                let rows = source.num_rows() as u64;
+                if version_before.is_none() {
+                    let after = cow::create(table, delta, source, &write.layout, props).await?;
+                    (inserted(table, version_before, &after, rows)?, after)
+                } else {
+                    let planned = matches!(write.read_version, ReadVersion::Exactly(Some(_)));
+                    let cow_plan = if planned && !write.allow_new_columns {
+                        cow::plan(
+                            table,
+                            &delta,
+                            &self.table_dir(table),
+                            &source,
+                            target_partitions.as_deref(),
+                            &write.layout,
+                        )
+                        .await?
+                    } else {
+                        None
+                    };
+                    match cow_plan {
+                        Some(plan) => {
+                            let (r, after) =
+                                cow::execute(table, &delta, plan, source, &keys, props).await?;
+                            let outcome = CommitOutcome {
+                                version_before,
+                                version_after: r.version,
+                                rows_inserted: r.inserted,
+                                rows_updated: r.updated,
+                                rows_copied: r.copied,
+                            };
+                            (outcome, after)
+                        }
+                        None => {
+                            let (after, m) = format_merge::merge(
+                                table,
+                                delta,
+                                source,
+                                &keys,
+                                target_partitions.as_deref(),
+                                &write.layout,
+                                write.allow_new_columns,
+                                props,
+                            )
+                            .await?;
+                            let outcome = CommitOutcome {
+                                version_before,
+                                version_after: version_of(table, &after)?,
+                                rows_inserted: m.inserted,
+                                rows_updated: m.updated,
+                                rows_copied: m.copied,
+                            };
+                            (outcome, after)
+                        }
+                    }
+                }
+            }
+        };
+        self.caught_up(table, after).await?;
+        Ok(outcome)
+    }
+
     /// The table as the write was planned against: a conflict when another commit landed
     /// (or the table appeared) since.
     async fn load_for(&self, table: &TableName, read: ReadVersion) -> Result<DeltaTable> {
@@ -407,101 +506,20 @@ impl TableStore for DeltaStore {
     }
 
     async fn commit(&self, table: &TableName, write: Write) -> Result<CommitOutcome> {
-        let delta = self.load_for(table, write.read_version).await?;
-        let version_before = delta.version().map(|v| v as i64);
-        let props = commit_properties(&write);
-        let (outcome, after) = match write.op {
-            WriteOp::Append { batches } => {
-                let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-                let after = append::append(
-                    table,
-                    delta,
-                    batches,
-                    &write.layout,
-                    write.allow_new_columns,
-                    props,
-                )
-                .await?;
-                (inserted(table, version_before, &after, rows)?, after)
+        let existed = self.table_dir(table).join("_delta_log").is_dir();
+        match self.commit_once(table, write).await {
+            // Two writers created the table at once and the other one won: a conflict
+            // like any other (the caller plans again against the table it created).
+            Err(Error::Storage { .. })
+                if !existed && matches!(self.load(table).await, Ok(Some(_))) =>
+            {
+                Err(Error::Conflict {
+                    table: table.to_string(),
+                    source: Box::new(deltalake::DeltaTableError::VersionAlreadyExists(0)),
+                })
             }
-            WriteOp::ReplacePartition { batches, scope } => {
-                let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-                let after = append::replace(
-                    table,
-                    delta,
-                    batches,
-                    &scope,
-                    &write.layout,
-                    write.allow_new_columns,
-                    props,
-                )
-                .await?;
-                (inserted(table, version_before, &after, rows)?, after)
-            }
-            WriteOp::Merge {
-                source,
-                keys,
-                target_partitions,
-            } => {
-                let rows = source.num_rows() as u64;
-                if version_before.is_none() {
-                    let after = cow::create(table, delta, source, &write.layout, props).await?;
-                    (inserted(table, version_before, &after, rows)?, after)
-                } else {
-                    let planned = matches!(write.read_version, ReadVersion::Exactly(Some(_)));
-                    let cow_plan = if planned && !write.allow_new_columns {
-                        cow::plan(
-                            table,
-                            &delta,
-                            &self.table_dir(table),
-                            &source,
-                            target_partitions.as_deref(),
-                            &write.layout,
-                        )
-                        .await?
-                    } else {
-                        None
-                    };
-                    match cow_plan {
-                        Some(plan) => {
-                            let (r, after) =
-                                cow::execute(table, &delta, plan, source, &keys, props).await?;
-                            let outcome = CommitOutcome {
-                                version_before,
-                                version_after: r.version,
-                                rows_inserted: r.inserted,
-                                rows_updated: r.updated,
-                                rows_copied: r.copied,
-                            };
-                            (outcome, after)
-                        }
-                        None => {
-                            let (after, m) = format_merge::merge(
-                                table,
-                                delta,
-                                source,
-                                &keys,
-                                target_partitions.as_deref(),
-                                &write.layout,
-                                write.allow_new_columns,
-                                props,
-                            )
-                            .await?;
-                            let outcome = CommitOutcome {
-                                version_before,
-                                version_after: version_of(table, &after)?,
-                                rows_inserted: m.inserted,
-                                rows_updated: m.updated,
-                                rows_copied: m.copied,
-                            };
-                            (outcome, after)
-                        }
-                    }
-                }
-            }
-        };
-        self.caught_up(table, after).await?;
-        Ok(outcome)
+            other => other,
+        }
     }
 
     async fn compact(&self, table: &TableName, compaction: &Compaction) -> Result<Compacted> {
