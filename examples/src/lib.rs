@@ -3,6 +3,8 @@
 //!
 //! - [`glucose`]: continuous glucose monitor readings, one NDJSON file per day, merged by
 //!   reading id with corrections, retries and invalid rows (see `examples/README.md`).
+//! - [`wells`]: daily oil, gas and water per well, through SQL models, seeds, checks and an
+//!   Arps decline fit to monthly and yearly marts and revenue (see `examples/README.md`).
 //!
 //! A binary serving these assets through phlo's CLI:
 //!
@@ -14,11 +16,12 @@
 //! ```
 
 pub mod glucose;
+pub mod wells;
 
 pub use glucose::{GlucoseReading, glucose_readings};
 
 /// Names of the assets this crate registers.
-pub const ASSETS: &[&str] = &["glucose_readings"];
+pub const ASSETS: &[&str] = &["glucose_readings", "well_production"];
 
 /// Makes sure this crate is linked into the calling binary, and with it the assets its
 /// `#[ingestion]` functions register: a binary that never names a library crate does not
