@@ -354,7 +354,7 @@ mod tests {
                 Arc::new(phlo::arrow::array::StringViewArray::from(codes)),
                 Arc::new(Date32Array::from(
                     rows.iter()
-                        .map(|r| Date32Array::from_naive_date(r.1))
+                        .map(|r| phlo::arrow::datatypes::Date32Type::from_naive_date(r.1))
                         .collect::<Vec<_>>(),
                 )),
                 Arc::new(Float64Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
