@@ -451,3 +451,47 @@ async fn the_graph_has_the_expected_edges() -> TestResult {
     assert!(mermaid.contains("well_production -->|\"all\"| stg_well_production"), "{mermaid}");
     Ok(())
 }
+
+/// The curves the fixture generator drew each well's oil from: (well, model, qi, D, b).
+const DRAWN: &[(&str, &str, f64, f64, f64)] = &[
+    ("W-01", "exponential", 1200.0, 0.0080, 0.0),
+    ("W-02", "hyperbolic", 2000.0, 0.0200, 0.6),
+    ("W-03", "exponential", 900.0, 0.0040, 0.0),
+    ("W-04", "hyperbolic", 1500.0, 0.0300, 0.9),
+    ("W-05", "exponential", 700.0, 0.0060, 0.0),
+    ("W-06", "hyperbolic", 2500.0, 0.0150, 0.3),
+];
+
+#[tokio::test]
+async fn decline_fits_recover_the_curves_the_fixtures_were_drawn_from() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let rt = runtime(dir.path()).await?;
+    assert!(backfill_and_build(&rt).await?.succeeded());
+    let upstream = rt
+        .session()
+        .await?
+        .table("intermediate.int_production_cumsum")
+        .await?;
+    let curves = wells::fit_declines(upstream).await?;
+    assert_eq!(curves.len(), 6);
+    for (c, (well, model, qi, d, b)) in curves.iter().zip(DRAWN) {
+        assert_eq!(c.well_code, *well);
+        assert_eq!((c.fit_status.as_str(), c.model.as_deref()), ("fitted", Some(*model)), "{well}");
+        let (fqi, fd, fb) = (c.qi_bbl_d.unwrap_or_default(), c.di_per_day.unwrap_or_default(), c.b.unwrap_or_default());
+        // ±2% noise and the odd short day (22.5 h): within a few percent of the drawn curve.
+        assert!((fqi / qi - 1.0).abs() < 0.03, "{well} qi {fqi}");
+        assert!((fd / d - 1.0).abs() < 0.15, "{well} D {fd}");
+        assert!((fb - b).abs() < 0.25, "{well} b {fb}");
+        // W-03's shut-in day is left out of its fit; W-05 has its missing day.
+        let expected_points = match *well {
+            "W-03" | "W-05" => 119,
+            _ => 120,
+        };
+        assert_eq!(c.points, expected_points, "{well}");
+        assert_eq!(c.last_date, day("2025-04-30"));
+        assert_eq!(c.forecast_days, wells::FORECAST_DAYS as i64);
+        let end = c.forecast_end_rate_bbl_d.unwrap_or_default();
+        assert!(end > 0.0 && end < fqi, "{well} {end}");
+    }
+    Ok(())
+}

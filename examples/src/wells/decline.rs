@@ -14,8 +14,11 @@
 //! `ln D` (and `b`): a coarse grid around the log-linearised start, narrowed by
 //! golden-section search. No derivatives, no step sizes to tune, the bound on `b` holds by
 //! construction, and the result is the same on every machine. [`fit`] fits both models and
-//! keeps the one with the smaller residual standard error (`√(SSE / (n − p))`, so the
-//! hyperbolic's extra parameter must earn its place); a tie goes to the exponential.
+//! keeps the one with the smaller residual once each parameter is paid for (the Bayesian
+//! information criterion, `n·ln(SSE/n) + p·ln n`): the hyperbolic nests the exponential
+//! (`b → 0`), so on noisy exponential data its extra parameter always buys a slightly
+//! smaller residual, and must buy more than `ln n` to be chosen. A tie goes to the
+//! exponential.
 //!
 //! Degenerate series are outcomes, not errors: too few points, no production, or a series
 //! that does not decline (see [`Outcome`]).
@@ -64,14 +67,16 @@ impl Fit {
         self.qi * shape(self.model, self.d, self.b, t)
     }
 
-    /// Residual standard error, `√(SSE / (n − p))`, `p` the curve's parameter count.
-    pub fn residual_standard_error(&self) -> f64 {
+    /// The Bayesian information criterion, `n·ln(SSE / n) + p·ln n`: the residual, with a
+    /// price for each parameter (smaller is better).
+    pub fn bic(&self) -> f64 {
+        let n = self.points as f64;
         let p = match self.model {
-            Model::Exponential => 2,
-            Model::Hyperbolic => 3,
+            Model::Exponential => 2.0,
+            Model::Hyperbolic => 3.0,
         };
-        let dof = self.points.saturating_sub(p).max(1);
-        (self.sse / dof as f64).sqrt()
+        // A perfect fit has no residual; keep the comparison finite.
+        n * (self.sse / n).max(f64::MIN_POSITIVE).ln() + p * n.ln()
     }
 
     /// Daily rates for the `days` days after `last_t`: `t = last_t + 1, …, last_t + days`.
@@ -285,15 +290,15 @@ pub fn fit_hyperbolic(points: &[(f64, f64)]) -> Outcome {
     )
 }
 
-/// Fits both curves and keeps the one with the smaller residual standard error (the
-/// exponential on a tie, or when there are too few points for the hyperbolic).
+/// Fits both curves and keeps the one with the smaller [`Fit::bic`] (the exponential on a
+/// tie, or when there are too few points for the hyperbolic).
 pub fn fit(points: &[(f64, f64)]) -> Outcome {
     let exponential = fit_exponential(points);
     let Outcome::Fitted(e) = exponential else {
         return exponential;
     };
     match fit_hyperbolic(points) {
-        Outcome::Fitted(h) if h.residual_standard_error() < e.residual_standard_error() => {
+        Outcome::Fitted(h) if h.bic() < e.bic() => {
             Outcome::Fitted(h)
         }
         _ => exponential,
@@ -389,8 +394,12 @@ mod tests {
     #[test]
     fn noisy_series_come_close_and_pick_their_curve() {
         let exp = noisy(&series(120, |t| 900.0 * (-0.004 * t).exp()), 0.02);
-        let f = fitted(fit_exponential(&exp));
+        let f = fitted(fit(&exp));
+        // The hyperbolic's smaller residual does not pay for its extra parameter.
+        assert_eq!(f.model, Model::Exponential, "{f:?}");
         assert!(close(f.qi, 900.0, 0.01) && close(f.d, 0.004, 0.05), "{f:?}");
+        let h = fitted(fit_hyperbolic(&exp));
+        assert!(h.sse < f.sse && h.bic() > f.bic(), "{h:?} {f:?}");
         let hyp = noisy(
             &series(120, |t| 2000.0 / (1.0 + 0.6 * 0.02 * t).powf(1.0 / 0.6)),
             0.02,

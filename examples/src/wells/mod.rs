@@ -32,6 +32,7 @@ use phlo::arrow::compute::cast;
 use phlo::arrow::csv::ReaderBuilder;
 use phlo::arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use phlo::arrow::error::ArrowError;
+use phlo::datafusion::dataframe::DataFrame;
 use phlo::prelude::*;
 use phlo::quality::{NullCheck, RangeCheck, RelationshipsCheck, UniqueCheck};
 use phlo::Project;
@@ -238,6 +239,16 @@ pub struct DeclineCurve {
     pub forecast_end_rate_bbl_d: Option<f64>,
     /// Oil over the forecast days, bbl.
     pub forecast_oil_bbl: Option<f64>,
+}
+
+/// The body of `int_decline_curves`: the upstream's rows (`int_production_cumsum`, read
+/// whole) fitted per well, with a [`FORECAST_DAYS`]-day forecast.
+pub async fn fit_declines(upstream: DataFrame) -> phlo::Result<Vec<DeclineCurve>> {
+    let batches = upstream
+        .select_columns(&["well_code", "production_date", "oil_bbl"])?
+        .collect()
+        .await?;
+    Ok(decline_curves(&batches, FORECAST_DAYS)?)
 }
 
 /// A column of `batch` cast to `to`.
