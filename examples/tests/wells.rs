@@ -64,7 +64,11 @@ async fn scalar(rt: &Runtime, sql: &str) -> Result<f64, Box<dyn std::error::Erro
         .as_any()
         .downcast_ref::<Float64Array>()
         .ok_or("not a float")?;
-    Ok(if col.is_null(0) { f64::NAN } else { col.value(0) })
+    Ok(if col.is_null(0) {
+        f64::NAN
+    } else {
+        col.value(0)
+    })
 }
 
 async fn count(rt: &Runtime, sql: &str) -> Result<i64, Box<dyn std::error::Error>> {
@@ -93,16 +97,19 @@ struct Line {
     revision: i64,
 }
 
+/// (well, day) → (first report, last report).
+type Reports = BTreeMap<(String, NaiveDate), (Line, Line)>;
+
 /// The fixture files read with plain string splitting, in file (= day) order:
 /// (well, day) → (first report, last report).
-fn fixtures() -> Result<BTreeMap<(String, NaiveDate), (Line, Line)>, Box<dyn std::error::Error>> {
+fn fixtures() -> Result<Reports, Box<dyn std::error::Error>> {
     let dir = wells::fixtures_dir().join("wells");
     let mut files: Vec<_> = std::fs::read_dir(&dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
     files.sort();
     assert_eq!(files.len(), 120);
-    let mut out: BTreeMap<(String, NaiveDate), (Line, Line)> = BTreeMap::new();
+    let mut out = Reports::new();
     for f in files {
         for l in std::fs::read_to_string(&f)?.lines().skip(1) {
             let v: Vec<&str> = l.split(',').collect();
@@ -150,12 +157,7 @@ fn seed(name: &str) -> Vec<BTreeMap<String, String>> {
 }
 
 /// Oil and gas of one well over [from, to], as the fixtures finally report them.
-fn volumes(
-    fx: &BTreeMap<(String, NaiveDate), (Line, Line)>,
-    well: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> (f64, f64, usize) {
+fn volumes(fx: &Reports, well: &str, from: NaiveDate, to: NaiveDate) -> (f64, f64, usize) {
     let days: Vec<&Line> = fx
         .iter()
         .filter(|((w, d), _)| w == well && *d >= from && *d <= to)
@@ -199,7 +201,10 @@ async fn the_whole_graph_builds_from_an_empty_warehouse() -> TestResult {
         ("currency_rates", "mart_revenue"),
         ("mart_revenue", "assert_no_negative_revenue"),
     ] {
-        assert!(position(up) < position(down), "{up} before {down}: {built:?}");
+        assert!(
+            position(up) < position(down),
+            "{up} before {down}: {built:?}"
+        );
         assert!(position(up).is_some());
     }
     let kinds: BTreeSet<(&str, &str)> = built.iter().map(|(a, k)| (*a, k.as_str())).collect();
@@ -235,7 +240,11 @@ async fn the_whole_graph_builds_from_an_empty_warehouse() -> TestResult {
         .ok_or("no data test")?;
     assert!(matches!(test.status, BuildStatus::Success), "{test:?}");
     assert_eq!(
-        count(&rt, "SELECT count(*) FROM marts.mart_revenue WHERE revenue_usd < 0").await?,
+        count(
+            &rt,
+            "SELECT count(*) FROM marts.mart_revenue WHERE revenue_usd < 0"
+        )
+        .await?,
         0
     );
     Ok(())
@@ -263,7 +272,10 @@ async fn marts_match_the_fixtures_with_corrections_and_a_missing_day() -> TestRe
         .collect();
     assert_eq!(
         updated,
-        [("2025-03-10".to_string(), 6, 1), ("2025-04-02".to_string(), 6, 1)]
+        [
+            ("2025-03-10".to_string(), 6, 1),
+            ("2025-04-02".to_string(), 6, 1)
+        ]
     );
     let report = rt.build_selection(wells::SELECTION, None, None).await?;
     assert!(report.succeeded(), "{report:#?}");
@@ -280,7 +292,10 @@ async fn marts_match_the_fixtures_with_corrections_and_a_missing_day() -> TestRe
     // later: the mart holds the corrected March.
     let (first, last) = fx[&("W-02".to_string(), day("2025-03-07"))];
     assert_eq!((first.revision, last.revision), (0, 1));
-    assert!(close(first.oil, 307.4) && close(last.oil, 768.5), "{first:?} {last:?}");
+    assert!(
+        close(first.oil, 307.4) && close(last.oil, 768.5),
+        "{first:?} {last:?}"
+    );
     let (oil, _, days) = volumes(&fx, "W-02", day("2025-03-01"), day("2025-03-31"));
     assert_eq!(days, 31);
     let mart_oil = scalar(
@@ -290,7 +305,10 @@ async fn marts_match_the_fixtures_with_corrections_and_a_missing_day() -> TestRe
     )
     .await?;
     assert!(close(mart_oil, round(oil, 1)), "{mart_oil} vs {oil}");
-    assert!(close(mart_oil - round(oil - last.oil + first.oil, 1), 461.1));
+    assert!(close(
+        mart_oil - round(oil - last.oil + first.oil, 1),
+        461.1
+    ));
     assert_eq!(
         count(
             &rt,
@@ -326,9 +344,18 @@ async fn marts_match_the_fixtures_with_corrections_and_a_missing_day() -> TestRe
              WHERE well_code = 'W-04' AND production_month = DATE '2025-03-01'"
         )
     };
-    assert!(close(scalar(&rt, &revenue("revenue_usd")).await?, round(usd, 2)));
-    assert!(close(scalar(&rt, &revenue("revenue_local")).await?, round(usd * cad, 2)));
-    assert!(close(scalar(&rt, &revenue("oil_bbl")).await?, round(oil4, 1)));
+    assert!(close(
+        scalar(&rt, &revenue("revenue_usd")).await?,
+        round(usd, 2)
+    ));
+    assert!(close(
+        scalar(&rt, &revenue("revenue_local")).await?,
+        round(usd * cad, 2)
+    ));
+    assert!(close(
+        scalar(&rt, &revenue("oil_bbl")).await?,
+        round(oil4, 1)
+    ));
     let corrected = fx[&("W-04".to_string(), day("2025-03-31"))];
     assert!(corrected.1.oil > corrected.0.oil);
 
@@ -380,15 +407,28 @@ async fn marts_match_the_fixtures_with_corrections_and_a_missing_day() -> TestRe
          WHERE well_code = 'W-01' AND production_year = 2025",
     )
     .await?;
-    let months: f64 = [("01-01", "01-31"), ("02-01", "02-28"), ("03-01", "03-31"), ("04-01", "04-30")]
-        .iter()
-        .map(|(a, b)| {
-            let (o, _, _) = volumes(&fx, "W-01", day(&format!("2025-{a}")), day(&format!("2025-{b}")));
-            round(o, 1)
-        })
-        .sum();
+    let months: f64 = [
+        ("01-01", "01-31"),
+        ("02-01", "02-28"),
+        ("03-01", "03-31"),
+        ("04-01", "04-30"),
+    ]
+    .iter()
+    .map(|(a, b)| {
+        let (o, _, _) = volumes(
+            &fx,
+            "W-01",
+            day(&format!("2025-{a}")),
+            day(&format!("2025-{b}")),
+        );
+        round(o, 1)
+    })
+    .sum();
     assert!(close(year, round(months, 1)), "{year} vs {months}");
-    assert_eq!(count(&rt, "SELECT count(*) FROM marts.mart_revenue").await?, 24);
+    assert_eq!(
+        count(&rt, "SELECT count(*) FROM marts.mart_revenue").await?,
+        24
+    );
     Ok(())
 }
 
@@ -448,7 +488,10 @@ async fn the_graph_has_the_expected_edges() -> TestResult {
     assert_eq!(selected.len(), 17, "{selected:?}");
     assert!(!selected.contains("glucose_readings"));
     let mermaid = graph.to_mermaid(&selected);
-    assert!(mermaid.contains("well_production -->|\"all\"| stg_well_production"), "{mermaid}");
+    assert!(
+        mermaid.contains("well_production -->|\"all\"| stg_well_production"),
+        "{mermaid}"
+    );
     Ok(())
 }
 
@@ -476,8 +519,16 @@ async fn decline_fits_recover_the_curves_the_fixtures_were_drawn_from() -> TestR
     assert_eq!(curves.len(), 6);
     for (c, (well, model, qi, d, b)) in curves.iter().zip(DRAWN) {
         assert_eq!(c.well_code, *well);
-        assert_eq!((c.fit_status.as_str(), c.model.as_deref()), ("fitted", Some(*model)), "{well}");
-        let (fqi, fd, fb) = (c.qi_bbl_d.unwrap_or_default(), c.di_per_day.unwrap_or_default(), c.b.unwrap_or_default());
+        assert_eq!(
+            (c.fit_status.as_str(), c.model.as_deref()),
+            ("fitted", Some(*model)),
+            "{well}"
+        );
+        let (fqi, fd, fb) = (
+            c.qi_bbl_d.unwrap_or_default(),
+            c.di_per_day.unwrap_or_default(),
+            c.b.unwrap_or_default(),
+        );
         // ±2% noise and the odd short day (22.5 h): within a few percent of the drawn curve.
         assert!((fqi / qi - 1.0).abs() < 0.03, "{well} qi {fqi}");
         assert!((fd / d - 1.0).abs() < 0.15, "{well} D {fd}");
@@ -493,5 +544,96 @@ async fn decline_fits_recover_the_curves_the_fixtures_were_drawn_from() -> TestR
         let end = c.forecast_end_rate_bbl_d.unwrap_or_default();
         assert!(end > 0.0 && end < fqi, "{well} {end}");
     }
+    Ok(())
+}
+
+/// The project with `prices.csv` replaced: a negative gas price for April.
+fn project_with_bad_prices() -> phlo::Project {
+    let seeds: Vec<phlo::ProjectFile> = wells::PROJECT
+        .seeds
+        .iter()
+        .map(|f| {
+            if f.path == "prices.csv" {
+                let text = f
+                    .text
+                    .replace("2025-04-01,68.20,3.28", "2025-04-01,68.20,-90.00");
+                assert_ne!(text, f.text, "the April price line is in the seed");
+                phlo::ProjectFile {
+                    path: f.path,
+                    text: Box::leak(text.into_boxed_str()),
+                }
+            } else {
+                *f
+            }
+        })
+        .collect();
+    phlo::Project {
+        seeds: Box::leak(seeds.into_boxed_slice()),
+        ..wells::PROJECT
+    }
+}
+
+#[tokio::test]
+async fn negative_revenue_is_never_published() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let rt = runtime(dir.path()).await?;
+    assert!(backfill_and_build(&rt).await?.succeeded());
+    let before = versions(&rt).await?;
+    let revenue_before = scalar(&rt, "SELECT sum(revenue_usd) FROM marts.mart_revenue").await?;
+
+    // The same warehouse, with a price that makes April's revenue negative.
+    let now = DateTime::from_timestamp(1_746_082_800, 0).unwrap_or_default();
+    let bad = Runtime::builder(dir.path())
+        .project(project_with_bad_prices())
+        .clock(Arc::new(FixedClock::new(now)))
+        .run_ids(Arc::new(SequentialRunIds::new("bad-prices")))
+        .build()
+        .await?;
+    let report = bad.build_selection(wells::SELECTION, None, None).await?;
+    assert!(!report.succeeded());
+    let revenue = report.get("mart_revenue").ok_or("no mart_revenue")?;
+    let BuildStatus::Failed { error } = &revenue.status else {
+        panic!("mart_revenue should fail: {revenue:?}");
+    };
+    assert!(error.contains("range_check(revenue_usd)"), "{error}");
+    let failed: Vec<&str> = revenue.runs[0]
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["range_check(revenue_usd)", "range_check(revenue_local)"]
+    );
+    // The data test after it is skipped, the other marts are built as before.
+    let test = report.get("assert_no_negative_revenue").ok_or("no test")?;
+    assert!(
+        matches!(&test.status, BuildStatus::Skipped { because } if because == "mart_revenue"),
+        "{test:?}"
+    );
+    assert!(matches!(
+        report.get("mart_production_yearly").map(|a| &a.status),
+        Some(BuildStatus::Success)
+    ));
+    // The price seed changed; the revenue mart is at its previous version, with the
+    // previous figures.
+    let after = versions(&bad).await?;
+    let index = |t: &str| TABLES.iter().position(|x| *x == t).unwrap_or_default();
+    assert_ne!(after[index("seeds.prices")], before[index("seeds.prices")]);
+    assert_eq!(
+        after[index("marts.mart_revenue")],
+        before[index("marts.mart_revenue")]
+    );
+    let revenue_after = scalar(&bad, "SELECT sum(revenue_usd) FROM marts.mart_revenue").await?;
+    assert!(close(revenue_after, revenue_before));
+    assert_eq!(
+        count(
+            &bad,
+            "SELECT count(*) FROM marts.mart_revenue WHERE revenue_usd < 0"
+        )
+        .await?,
+        0
+    );
     Ok(())
 }

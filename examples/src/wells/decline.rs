@@ -190,7 +190,7 @@ fn profile(points: &[(f64, f64)], model: Model, d: f64, b: f64) -> (f64, f64) {
         qf += q * f;
         ff += f * f;
     }
-    if !(ff > 0.0) || !ff.is_finite() {
+    if !ff.is_finite() || ff <= 0.0 {
         return (0.0, f64::INFINITY);
     }
     let qi = qf / ff;
@@ -298,9 +298,7 @@ pub fn fit(points: &[(f64, f64)]) -> Outcome {
         return exponential;
     };
     match fit_hyperbolic(points) {
-        Outcome::Fitted(h) if h.bic() < e.bic() => {
-            Outcome::Fitted(h)
-        }
+        Outcome::Fitted(h) if h.bic() < e.bic() => Outcome::Fitted(h),
         _ => exponential,
     }
 }
@@ -312,10 +310,7 @@ fn prepare(points: &[(f64, f64)], needed: usize) -> Result<(Vec<(f64, f64)>, f64
         .any(|(t, q)| t.is_finite() && q.is_finite() && *q > 0.0);
     if !any_rate {
         return Err(if points.len() < needed {
-            Outcome::TooFewPoints {
-                points: 0,
-                needed,
-            }
+            Outcome::TooFewPoints { points: 0, needed }
         } else {
             Outcome::NoProduction
         });
@@ -381,7 +376,11 @@ mod tests {
 
     #[test]
     fn recovers_a_hyperbolic_decline() {
-        for (qi, d, b) in [(2000.0, 0.02, 0.6), (1500.0, 0.03, 0.9), (2500.0, 0.015, 0.3)] {
+        for (qi, d, b) in [
+            (2000.0, 0.02, 0.6),
+            (1500.0, 0.03, 0.9),
+            (2500.0, 0.015, 0.3),
+        ] {
             let points = series(120, |t| qi / (1.0 + b * d * t).powf(1.0 / b));
             let f = fitted(fit(&points));
             assert_eq!(f.model, Model::Hyperbolic, "{f:?}");
@@ -470,7 +469,10 @@ mod tests {
         assert_eq!(fitted(fit(&three)).model, Model::Exponential);
         assert!(matches!(
             fit_hyperbolic(&three),
-            Outcome::TooFewPoints { points: 3, needed: 4 }
+            Outcome::TooFewPoints {
+                points: 3,
+                needed: 4
+            }
         ));
         for o in [fit(&[]), Outcome::NoProduction] {
             assert!(o.fit().is_none());

@@ -27,6 +27,7 @@ use std::io::{self, BufReader, ErrorKind};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use phlo::Project;
 use phlo::arrow::array::{Array, Date32Array, Float64Array, StringArray};
 use phlo::arrow::compute::cast;
 use phlo::arrow::csv::ReaderBuilder;
@@ -35,7 +36,6 @@ use phlo::arrow::error::ArrowError;
 use phlo::datafusion::dataframe::DataFrame;
 use phlo::prelude::*;
 use phlo::quality::{NullCheck, RangeCheck, RelationshipsCheck, UniqueCheck};
-use phlo::Project;
 
 use decline::Outcome;
 
@@ -137,7 +137,11 @@ pub async fn cumulative_oil_never_decreases(scope: &CheckScope) -> phlo::Result<
     let batches = scope.ctx().sql(&sql).await?.collect().await?;
     let n = batches
         .first()
-        .and_then(|b| b.column(0).as_any().downcast_ref::<phlo::arrow::array::Int64Array>())
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<phlo::arrow::array::Int64Array>()
+        })
         .map_or(0, |a| a.value(0));
     Ok(if n == 0 {
         CheckOutcome::pass()
@@ -281,7 +285,11 @@ pub fn decline_curves(
             let Some(day) = dates.value_as_date(i) else {
                 continue;
             };
-            let q = if oil.is_null(i) { f64::NAN } else { oil.value(i) };
+            let q = if oil.is_null(i) {
+                f64::NAN
+            } else {
+                oil.value(i)
+            };
             wells
                 .entry(codes.value(i).to_string())
                 .or_default()
@@ -295,7 +303,14 @@ pub fn decline_curves(
             let (first, last) = (days.first()?.0, days.last()?.0);
             let t = |d: NaiveDate| (d - first).num_days() as f64;
             let points: Vec<(f64, f64)> = days.iter().map(|(d, q)| (t(*d), *q)).collect();
-            Some(curve_row(well, first, last, &decline::fit(&points), t(last), forecast_days))
+            Some(curve_row(
+                well,
+                first,
+                last,
+                &decline::fit(&points),
+                t(last),
+                forecast_days,
+            ))
         })
         .collect())
 }
@@ -345,7 +360,8 @@ mod tests {
     #[test]
     fn curves_are_fitted_per_well_from_batches() {
         let day = |i: i64| {
-            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default() + phlo::chrono::Duration::days(i)
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default()
+                + phlo::chrono::Duration::days(i)
         };
         let mut rows = Vec::new();
         for i in 0..60 {
@@ -368,7 +384,9 @@ mod tests {
                         .map(|r| phlo::arrow::datatypes::Date32Type::from_naive_date(r.1))
                         .collect::<Vec<_>>(),
                 )),
-                Arc::new(Float64Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
+                Arc::new(Float64Array::from(
+                    rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                )),
             ],
         )
         .unwrap();
@@ -379,7 +397,11 @@ mod tests {
             .collect();
         assert_eq!(
             summary,
-            [("A", "fitted", 60), ("B", "no_production", 0), ("C", "too_few_points", 1)]
+            [
+                ("A", "fitted", 60),
+                ("B", "no_production", 0),
+                ("C", "too_few_points", 1)
+            ]
         );
         let a = &curves[0];
         assert_eq!(a.model.as_deref(), Some("exponential"));
