@@ -439,6 +439,38 @@ impl<T: Schema> IntoBatches for Vec<T> {
     }
 }
 
+/// What a transform returns: a DataFusion plan, still to run, or batches.
+#[derive(Debug)]
+pub enum Rows {
+    /// A plan; the runtime runs it (and keeps its columns when it yields no rows).
+    Frame(Box<datafusion::dataframe::DataFrame>),
+    /// Batches, in order.
+    Batches(Vec<RecordBatch>),
+}
+
+/// What a `#[transform]` function may return: a `DataFrame`, or anything an ingestion
+/// function may return ([`IntoBatches`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not something a transform function can return",
+    note = "return `phlo::Result<DataFrame>`, `phlo::Result<RecordBatch>`, `phlo::Result<Vec<RecordBatch>>` or `phlo::Result<Vec<T>>` where `T` derives `Schema`"
+)]
+pub trait IntoRows {
+    /// Converts into rows.
+    fn into_rows(self) -> Result<Rows, ArrowError>;
+}
+
+impl IntoRows for datafusion::dataframe::DataFrame {
+    fn into_rows(self) -> Result<Rows, ArrowError> {
+        Ok(Rows::Frame(Box::new(self)))
+    }
+}
+
+impl<T: IntoBatches> IntoRows for T {
+    fn into_rows(self) -> Result<Rows, ArrowError> {
+        self.into_batches().map(Rows::Batches)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,11 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{LitStr, ReturnType};
+use syn::{LitStr, Path, ReturnType};
 
 use crate::model::{
     Cadence, Constraint, ConstraintKind, Dedup, Field, Finite, Ingestion, IngestionFn,
-    MergeStrategy, Number, Partitioning, Scalar, Schema, SchemaPolicy,
+    IngestionOptions, MergeStrategy, Number, Partitioning, Scalar, Schema, SchemaPolicy,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ fn schema_impl(schema: &Schema, with_constraints: bool) -> TokenStream {
 }
 
 /// The name users see: the identifier without `r#`.
-fn name_literal(ident: &Ident) -> LitStr {
+pub(crate) fn name_literal(ident: &Ident) -> LitStr {
     LitStr::new(&ident.unraw().to_string(), ident.span())
 }
 
@@ -179,7 +179,7 @@ fn usize_literal(value: usize) -> TokenStream {
     Literal::usize_unsuffixed(value).into_token_stream()
 }
 
-fn option(value: Option<TokenStream>) -> TokenStream {
+pub(crate) fn option(value: Option<TokenStream>) -> TokenStream {
     match value {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
@@ -246,7 +246,7 @@ fn adapter(ingestion: &Ingestion, func: &IngestionFn, adapter_ident: &Ident) -> 
 }
 
 /// `tokens`, every one placed at `span`: lets an error about the call point at user code.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {
@@ -272,7 +272,16 @@ fn column_checks(ingestion: &Ingestion) -> Vec<TokenStream> {
 }
 
 fn column_check(ingestion: &Ingestion, key: &str, column: &LitStr) -> TokenStream {
-    let Ingestion { krate, schema, .. } = ingestion;
+    schema_column_check(&ingestion.krate, &ingestion.schema, key, column)
+}
+
+/// `const _: () = { if !has_field(..) { panic!(..) } };`: `column` is a field of `schema`.
+pub(crate) fn schema_column_check(
+    krate: &Path,
+    schema: &Path,
+    key: &str,
+    column: &LitStr,
+) -> TokenStream {
     let schema_name = schema.to_token_stream().to_string().replace(' ', "");
     let message = format!(
         "`{key}` names `{}`, which is not a field of `{schema_name}`",
@@ -318,13 +327,21 @@ fn descriptor(ingestion: &Ingestion, func: &IngestionFn, adapter_ident: &Ident) 
 
 /// `field: value` for `table` and for each key the user set; the rest comes from `DEFAULT`.
 fn spec_fields(private: &TokenStream, ingestion: &Ingestion) -> Vec<TokenStream> {
-    let options = &ingestion.options;
+    options_fields(private, &ingestion.table, &ingestion.options)
+}
+
+/// `field: value` of an `IngestionSpec` for `table` and each key of `options` the user set.
+pub(crate) fn options_fields(
+    private: &TokenStream,
+    table: &LitStr,
+    options: &IngestionOptions,
+) -> Vec<TokenStream> {
     let some = |value: TokenStream| option(Some(value));
     let string = |value: &Option<LitStr>| value.as_ref().map(|value| some(value.to_token_stream()));
     let boolean = |value: Option<bool>| value.map(|value| value.to_token_stream());
     let unique_key = &options.unique_key;
     let set = [
-        ("table", Some(ingestion.table.to_token_stream())),
+        ("table", Some(table.to_token_stream())),
         (
             "unique_key",
             (!unique_key.is_empty()).then(|| quote!(&[#(#unique_key),*])),
@@ -446,9 +463,11 @@ fn dedup(private: &TokenStream, dedup: Dedup) -> TokenStream {
 
 mod dbt;
 mod quality;
+mod transform;
 
 pub(crate) use dbt::dbt_schema;
 pub(crate) use quality::quality;
+pub(crate) use transform::{item as transform_item, transform};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! Procedural macros of [phlo](https://example.invalid/phlo): `#[derive(Schema)]`,
-//! `#[ingestion(...)]`, `#[quality(...)]` and `dbt_schema!(...)`.
+//! `#[ingestion(...)]`, `#[transform(...)]`, `#[quality(...)]`, `dbt_schema!(...)`,
+//! `models!` and `seeds!`.
 //!
 //! Use them through the `phlo` crate (`use phlo::prelude::*;`), never directly: the generated
 //! code names `::phlo::__private` items, as fixed by `docs/adr/0002-macro-expansion-contract.md`.
@@ -128,6 +129,67 @@ fn expand_ingestion(
     }
     let (ingestion, func) = cx.finish(ingestion.zip(func))?;
     Ok(expand::ingestion(item, &ingestion, &func))
+}
+
+/// Registers a Rust transform: an asset computed from other assets' tables. Each parameter
+/// after the context names an upstream asset and receives its table — scoped to the
+/// partitions the run's partition maps to, without phlo's `_phlo_*` columns — as a DataFusion
+/// `DataFrame`; the function's result is written to `table` like an ingestion load
+/// (validated against `schema` when given, deduplicated and merged by `unique_key`).
+///
+/// ```text
+/// #[transform(table = "silver.well_decline", schema = WellDecline, unique_key = "well_code",
+///             partitions = monthly(start = "2020-01"), group = "wells")]
+/// async fn well_decline(
+///     ctx: &PartitionContext,
+///     stg_well_production: DataFrame,
+///     #[phlo(mapping = "offset(-1)")] well_decline_previous: DataFrame,
+/// ) -> phlo::Result<DataFrame> { … }
+/// ```
+///
+/// Keys: those of `#[ingestion]` (`table` required; `schema` optional — without it the
+/// result's columns are the contract), except `merge_strategy`: a transform says
+/// `materialized = "table"` (the whole table replaced in one commit; unpartitioned only),
+/// `"incremental"` (merged by `unique_key`, unchanged rows skipped) or
+/// `"replace_partition"` (the partition's rows replaced). Without it, a transform with a
+/// `unique_key` is incremental, a partitioned one replaces its partition, and any other
+/// rebuilds its table. `tags = ["…"]` are matched by `tag:` selections. A transform is
+/// **unpartitioned** unless `partitions` or `static_keys` says otherwise.
+///
+/// The function may be `async` or not; it takes `&PartitionContext` first, then one
+/// `name: DataFrame` per upstream asset, each optionally marked
+/// `#[phlo(mapping = "identity" | "time_window" | "all" | "offset(N)")]` (default: the one
+/// the two partitions definitions imply), and returns `Result<T, E>` where `T` is a
+/// `DataFrame`, a `RecordBatch`, a `Vec<RecordBatch>` or a `Vec<S>` of a `Schema` struct.
+/// It is re-emitted without the `#[phlo(...)]` parameter attributes. A parameter that is
+/// not a plain name, not a `DataFrame`, or names the transform itself is a compile error;
+/// an unknown upstream is an error when the registry is built, naming the closest asset.
+#[proc_macro_attribute]
+pub fn transform(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let cx = Ctxt::new();
+    let transform = parse::transform_args(&cx, args.into());
+    let func = parse::transform_function(&cx, &item);
+    if let Some(transform) = &transform {
+        validate::transform(&cx, transform);
+    }
+    if let Some(func) = &func {
+        validate::transform_signature(&cx, func);
+    }
+    let tokens = match cx.finish(transform.zip(func.as_ref())) {
+        Ok((transform, func)) => expand::transform(&transform, func),
+        Err(errors) => {
+            // The function is still emitted (without phlo's parameter attributes, which
+            // would not compile), so the rest of the crate keeps compiling.
+            let mut tokens = match &func {
+                Some(func) => expand::transform_item(func),
+                None => item,
+            };
+            tokens.extend(errors.to_compile_error());
+            tokens
+        }
+    };
+    tokens.into()
 }
 
 /// Registers a quality asset: checks phlo runs over a table after each materialization (scoped

@@ -266,6 +266,10 @@ pub(crate) struct IngestionOptions {
     pub(crate) partitions: Option<Partitions>,
     /// `static_keys = ["eu", "us"]`.
     pub(crate) static_keys: Option<StaticKeys>,
+    /// `materialized = "…"` (`#[transform]` only).
+    pub(crate) materialized: Option<Choice<Materialized>>,
+    /// `tags = [...]` (`#[transform]` only).
+    pub(crate) tags: Vec<LitStr>,
 }
 
 impl IngestionOptions {
@@ -350,6 +354,14 @@ pub(crate) enum MergeStrategy {
     ReplacePartition,
 }
 
+/// How a transform's result is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Materialized {
+    Table,
+    Incremental,
+    ReplacePartition,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Dedup {
     Last,
@@ -369,6 +381,48 @@ impl IngestionFn {
     pub(crate) fn cfg_attrs(&self) -> impl Iterator<Item = &Attribute> {
         self.attrs.iter().filter(|attr| attr.path().is_ident("cfg"))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[transform(...)]
+
+/// The arguments of `#[transform(...)]`: `#[ingestion]`'s, with `materialized` and `tags`
+/// for `merge_strategy`, and an optional `schema`.
+pub(crate) struct Transform {
+    pub(crate) krate: Path,
+    pub(crate) table: LitStr,
+    pub(crate) schema: Option<Path>,
+    pub(crate) options: IngestionOptions,
+}
+
+/// The function under `#[transform]`: its signature with phlo's parameter attributes
+/// removed, and what they and the parameters say.
+pub(crate) struct TransformFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: syn::Visibility,
+    pub(crate) sig: Signature,
+    pub(crate) body: Group,
+    /// The parameters after the context, in order.
+    pub(crate) inputs: Vec<TransformInput>,
+}
+
+impl TransformFn {
+    /// `#[cfg(...)]` attributes, repeated on every generated item so they come and go together.
+    pub(crate) fn cfg_attrs(&self) -> impl Iterator<Item = &Attribute> {
+        self.attrs.iter().filter(|attr| attr.path().is_ident("cfg"))
+    }
+}
+
+/// One upstream parameter: `name: DataFrame`, possibly `#[phlo(mapping = "…")]`.
+pub(crate) struct TransformInput {
+    /// The parameter's name: the upstream asset (`None` when it is not a plain name).
+    pub(crate) ident: Option<Ident>,
+    /// The whole parameter, to point at.
+    pub(crate) origin: TokenStream,
+    /// Its type.
+    pub(crate) ty: Type,
+    /// `mapping = "…"`, when written.
+    pub(crate) mapping: Option<LitStr>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ use crate::cron;
 use crate::ctxt::Ctxt;
 use crate::model::{
     Bound, Cadence, Choice, ConstraintKind, Dedup, Field, Freshness, Ingestion, IngestionFn,
-    IngestionOptions, MergeStrategy, Number, Partitions, Schema, StaticKeys, Written, is_generic,
+    IngestionOptions, Materialized, MergeStrategy, Number, Partitioning, Partitions, Schema,
+    StaticKeys, Transform, TransformFn, TransformInput, Written, is_generic,
 };
 use crate::partitions::Instant;
 
@@ -208,7 +209,14 @@ fn option_inner(arguments: &PathArguments) -> Option<&Type> {
 
 pub(crate) fn ingestion(cx: &Ctxt, ingestion: &Ingestion) {
     let options = &ingestion.options;
-    table_name(cx, &ingestion.table);
+    common(cx, &ingestion.table, options);
+    strategy_has_key(cx, options, &ingestion.args);
+    dedup_has_key(cx, options);
+}
+
+/// The rules `#[ingestion]` and `#[transform]` share.
+fn common(cx: &Ctxt, table: &LitStr, options: &IngestionOptions) {
+    table_name(cx, table);
     distinct_columns(cx, &options.unique_key);
     if let Some(expression) = &options.cron {
         cron(cx, expression);
@@ -216,10 +224,144 @@ pub(crate) fn ingestion(cx: &Ctxt, ingestion: &Ingestion) {
     if let Some(freshness) = &options.freshness_hours {
         self::freshness(cx, freshness);
     }
-    strategy_has_key(cx, options, &ingestion.args);
-    dedup_has_key(cx, options);
     durations(cx, options);
     partitioning(cx, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[transform(...)]
+
+pub(crate) fn transform(cx: &Ctxt, transform: &Transform) {
+    let options = &transform.options;
+    common(cx, &transform.table, options);
+    let partitioned = !matches!(
+        options.partitioning(),
+        Partitioning::Default | Partitioning::None
+    );
+    let Some(Choice { value, lit }) = &options.materialized else {
+        return;
+    };
+    match value {
+        Materialized::Table if partitioned => {
+            let message = "`materialized = \"table\"` rebuilds the whole table, so it takes no \
+                           partitions: remove the partitions, or use `\"incremental\"` (with a \
+                           `unique_key`) or `\"replace_partition\"`";
+            cx.error_spanned_by(lit, message);
+        }
+        Materialized::ReplacePartition if !partitioned => {
+            let message = "`materialized = \"replace_partition\"` replaces one partition's rows, \
+                           and a transform is unpartitioned unless it says otherwise: add \
+                           `partitions = daily` (or hourly, monthly, `static_keys`), or use \
+                           `\"table\"`";
+            cx.error_spanned_by(lit, message);
+        }
+        Materialized::Incremental if options.unique_key.is_empty() => {
+            let message = "`materialized = \"incremental\"` merges the result by key: add \
+                           `unique_key = \"<column>\"`";
+            cx.error_spanned_by(lit, message);
+        }
+        _ => {}
+    }
+}
+
+const TRANSFORM_EXPECTED: &str = "expected `async fn name(ctx: &PartitionContext, upstream: DataFrame, …) -> phlo::Result<DataFrame>`";
+
+pub(crate) fn transform_signature(cx: &Ctxt, func: &TransformFn) {
+    let sig = &func.sig;
+    if let Some(token) = &sig.unsafety {
+        cx.error_spanned_by(
+            token,
+            format!("a `#[transform]` function cannot be `unsafe`; {TRANSFORM_EXPECTED}"),
+        );
+    }
+    if is_generic(&sig.generics) {
+        let message = format!(
+            "a `#[transform]` function cannot be generic: phlo calls it with a \
+             `&PartitionContext` and one `DataFrame` per upstream; {TRANSFORM_EXPECTED}"
+        );
+        cx.error_spanned_by(generics_tokens(&sig.generics), message);
+    }
+    match sig.inputs.first() {
+        None => {
+            let message = format!(
+                "a `#[transform]` function takes the partition's context first: add `ctx: &PartitionContext`; {TRANSFORM_EXPECTED}"
+            );
+            cx.error_at(sig.paren_token.span.join(), message);
+        }
+        Some(FnArg::Receiver(receiver)) => {
+            let message = format!(
+                "`#[transform]` goes on a free function, not a method: move it out of the `impl` block; {TRANSFORM_EXPECTED}"
+            );
+            cx.error_spanned_by(receiver, message);
+            return;
+        }
+        Some(FnArg::Typed(arg)) => match &*arg.ty {
+            Type::Reference(reference) if reference.mutability.is_none() => {}
+            ty => {
+                let message = format!(
+                    "a `#[transform]` function takes the context first, by shared reference: \
+                     `ctx: &PartitionContext`; {TRANSFORM_EXPECTED}"
+                );
+                cx.error_spanned_by(ty, message);
+            }
+        },
+    }
+    for input in &func.inputs {
+        transform_input(cx, func, input);
+    }
+    if let ReturnType::Default = sig.output {
+        let message = format!(
+            "a `#[transform]` function returns its result: add `-> phlo::Result<DataFrame>`; {TRANSFORM_EXPECTED}"
+        );
+        cx.error_spanned_by(sig, message);
+    }
+}
+
+fn transform_input(cx: &Ctxt, func: &TransformFn, input: &TransformInput) {
+    let Some(ident) = &input.ident else {
+        let message = "name each upstream parameter after the asset it reads, e.g. \
+                       `stg_orders: DataFrame`: the name is the upstream";
+        cx.error_spanned_by(&input.origin, message);
+        return;
+    };
+    if *ident == func.sig.ident {
+        let message = format!(
+            "`{ident}` cannot read itself: a parameter names an upstream asset, and this one \
+             is the transform's own name (a cycle)"
+        );
+        cx.error_spanned_by(ident, message);
+    }
+    let is_frame = match &input.ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "DataFrame" && s.arguments.is_empty()),
+        _ => false,
+    };
+    if !is_frame {
+        let message = format!(
+            "`{ident}` names an upstream asset and receives its table: its type is `DataFrame` \
+             (`phlo::datafusion::dataframe::DataFrame`)"
+        );
+        cx.error_spanned_by(&input.ty, message);
+    }
+    if let Some(mapping) = &input.mapping {
+        let text = mapping.value();
+        let text = text.trim();
+        let offset = text
+            .strip_prefix("offset(")
+            .and_then(|r| r.strip_suffix(')'))
+            .map(|n| n.trim().parse::<i64>().is_ok());
+        if !(matches!(text, "identity" | "time_window" | "all") || offset == Some(true)) {
+            let message = format!(
+                "unknown partition mapping \"{}\": use \"identity\", \"time_window\", \"all\" \
+                 or \"offset(N)\" (e.g. \"offset(-1)\", the previous partition)",
+                mapping.value()
+            );
+            cx.error_spanned_by(mapping, message);
+        }
+    }
 }
 
 fn table_name(cx: &Ctxt, lit: &LitStr) {

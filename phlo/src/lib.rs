@@ -48,6 +48,7 @@ pub mod cli;
 pub mod io;
 
 pub use phlo_runtime::fetch::{FetchFuture, FetchOutput};
+pub use phlo_runtime::transform::rust::{TransformDescriptor, TransformOutput};
 pub use phlo_runtime::{BoxError, Error, ErrorClass, Result, SchemaConflict};
 
 /// Data-quality checks: `#[quality]` assets, the built-in checks and their results.
@@ -127,7 +128,7 @@ pub fn validate<T: Schema>(
         batches,
     )?)
 }
-pub use phlo_macros::{Schema, dbt_schema, ingestion, models, quality, seeds};
+pub use phlo_macros::{Schema, dbt_schema, ingestion, models, quality, seeds, transform};
 pub use phlo_runtime::exec::{AssetStatus, Freshness, PartitionStatus, Session};
 pub use phlo_runtime::exec::{BuildOutcome, BuildReport, BuildStatus};
 pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
@@ -157,10 +158,11 @@ pub mod crates {
 pub mod prelude {
     pub use crate::arrow::record_batch::RecordBatch;
     pub use crate::chrono::{DateTime, NaiveDate, Utc};
+    pub use crate::datafusion::dataframe::DataFrame;
     pub use crate::quality::{CheckOutcome, CheckResult, CheckScope, QualityReport};
     pub use crate::{
         PartitionContext, PartitionKey, RunReport, RunStatus, Runtime, Schema, Unpartitioned,
-        ingestion, quality,
+        ingestion, quality, transform,
     };
 }
 
@@ -179,6 +181,12 @@ pub mod __private {
     pub use phlo_runtime::quality::{boxed_check, check_async, check_sync};
     pub use phlo_runtime::registry::IngestionDescriptor;
     pub use phlo_runtime::registry::{QualityDescriptor, QualitySpec};
+    pub use phlo_runtime::transform::Materialized;
+    pub use phlo_runtime::transform::rust::{
+        TransformDescriptor, TransformFuture, TransformInput, transform_async, transform_failed,
+        transform_inputs, transform_sync,
+    };
+    pub type DataFrame = datafusion::dataframe::DataFrame;
 }
 
 /// The user guide (`docs/guide.md`); its code blocks are compiled as doc tests.

@@ -11,8 +11,17 @@ use super::keys::{self, Key, KeySet};
 use super::{partitions, value};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Dedup, Freshness, Ingestion, IngestionFn, IngestionOptions, MergeStrategy, Written,
+    Dedup, Freshness, Ingestion, IngestionFn, IngestionOptions, Materialized, MergeStrategy,
+    Transform, TransformFn, TransformInput, Written,
 };
+
+/// Which attribute is being read: the two share their keys but `merge_strategy` (a
+/// transform says `materialized`), and a transform's `schema` is optional.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Ingestion,
+    Transform,
+}
 
 #[derive(Clone, Copy)]
 enum IngestionKey {
@@ -35,6 +44,8 @@ enum IngestionKey {
     Partitions,
     StaticKeys,
     Crate,
+    Materialized,
+    Tags,
 }
 
 static INGESTION_KEYS: KeySet<IngestionKey> = KeySet {
@@ -103,10 +114,83 @@ static INGESTION_KEYS: KeySet<IngestionKey> = KeySet {
     elsewhere: None,
 };
 
+static TRANSFORM_KEYS: KeySet<IngestionKey> = KeySet {
+    place: "in `#[transform(...)]`",
+    keys: &[
+        Key::value(IngestionKey::Table, "table", "table = \"silver.events\""),
+        Key::value(IngestionKey::UniqueKey, "unique_key", "unique_key = \"id\""),
+        Key::value(IngestionKey::Schema, "schema", "schema = Event"),
+        Key::value(IngestionKey::Group, "group", "group = \"api\""),
+        Key::value(IngestionKey::Cron, "cron", "cron = \"0 * * * *\""),
+        Key::value(
+            IngestionKey::FreshnessHours,
+            "freshness_hours",
+            "freshness_hours = (24, 48)",
+        ),
+        Key::value(
+            IngestionKey::Materialized,
+            "materialized",
+            "materialized = \"incremental\"",
+        ),
+        Key::value(IngestionKey::Tags, "tags", "tags = [\"daily\"]"),
+        Key::value(IngestionKey::Dedup, "dedup", "dedup = \"last\""),
+        Key::value(
+            IngestionKey::OrderBy,
+            "order_by",
+            "order_by = \"updated_at\"",
+        ),
+        Key::value(IngestionKey::MaxRetries, "max_retries", "max_retries = 3"),
+        Key::value(
+            IngestionKey::RetryDelaySeconds,
+            "retry_delay_seconds",
+            "retry_delay_seconds = 5",
+        ),
+        Key::value(
+            IngestionKey::MaxRuntimeSeconds,
+            "max_runtime_seconds",
+            "max_runtime_seconds = 600",
+        ),
+        Key::value(IngestionKey::Validate, "validate", "validate = true"),
+        Key::value(
+            IngestionKey::StrictValidation,
+            "strict_validation",
+            "strict_validation = true",
+        ),
+        Key::value(
+            IngestionKey::AddMetadataColumns,
+            "add_metadata_columns",
+            "add_metadata_columns = true",
+        ),
+        Key::value(
+            IngestionKey::Partitioned,
+            "partitioned",
+            "partitioned = false",
+        ),
+        Key::value(
+            IngestionKey::Partitions,
+            "partitions",
+            "partitions = hourly(tz = \"Europe/London\")",
+        ),
+        Key::value(
+            IngestionKey::StaticKeys,
+            "static_keys",
+            "static_keys = [\"eu\", \"us\"]",
+        ),
+        Key::value(IngestionKey::Crate, "crate", "crate = \"::phlo\""),
+    ],
+    elsewhere: None,
+};
+
 const MERGE_STRATEGIES: &[(&str, MergeStrategy)] = &[
     ("merge", MergeStrategy::Merge),
     ("append", MergeStrategy::Append),
     ("replace_partition", MergeStrategy::ReplacePartition),
+];
+
+const MATERIALIZED: &[(&str, Materialized)] = &[
+    ("table", Materialized::Table),
+    ("incremental", Materialized::Incremental),
+    ("replace_partition", Materialized::ReplacePartition),
 ];
 
 const DEDUPS: &[(&str, Dedup)] = &[
@@ -129,7 +213,7 @@ struct Args {
 /// cleanly, so that validation never reports a consequence of a parse error.
 pub(crate) fn args(cx: &Ctxt, tokens: TokenStream) -> Option<Ingestion> {
     let local = Ctxt::new();
-    let args = read_args(&local, &tokens);
+    let args = read_args(&local, &tokens, Mode::Ingestion);
     local.check().map_err(|errors| cx.syn_error(errors)).ok()?;
     let args = args?;
     Some(Ingestion {
@@ -141,11 +225,29 @@ pub(crate) fn args(cx: &Ctxt, tokens: TokenStream) -> Option<Ingestion> {
     })
 }
 
-fn read_args(cx: &Ctxt, tokens: &TokenStream) -> Option<Args> {
+/// Reads `#[transform(...)]`'s arguments, like [`args`].
+pub(crate) fn transform_args(cx: &Ctxt, tokens: TokenStream) -> Option<Transform> {
+    let local = Ctxt::new();
+    let args = read_args(&local, &tokens, Mode::Transform);
+    local.check().map_err(|errors| cx.syn_error(errors)).ok()?;
+    let args = args?;
+    Some(Transform {
+        krate: args.krate.unwrap_or_else(crate::model::default_crate_path),
+        table: args.table?,
+        schema: args.schema,
+        options: args.options,
+    })
+}
+
+fn read_args(cx: &Ctxt, tokens: &TokenStream, mode: Mode) -> Option<Args> {
     let mut args = Args::default();
     let mut seen = Vec::new();
+    let set = match mode {
+        Mode::Ingestion => &INGESTION_KEYS,
+        Mode::Transform => &TRANSFORM_KEYS,
+    };
     let parser = syn::meta::parser(|meta| {
-        if let Some(key) = keys::accept(cx, &meta, &INGESTION_KEYS, &mut seen)? {
+        if let Some(key) = keys::accept(cx, &meta, set, &mut seen)? {
             read_key(cx, &meta, key, &mut args)?;
         }
         Ok(())
@@ -153,10 +255,15 @@ fn read_args(cx: &Ctxt, tokens: &TokenStream) -> Option<Args> {
     // When the list could not be read to its end, later keys are unknown: don't call them missing.
     cx.ok(parser.parse2(tokens.clone()))?;
     if args.table.is_none() && !seen.contains(&"table") {
-        let message = "`#[ingestion]` needs a `table`: add `table = \"events\"` or `table = \"namespace.events\"`";
+        let message = match mode {
+            Mode::Ingestion => {
+                "`#[ingestion]` needs a `table`: add `table = \"events\"` or `table = \"namespace.events\"`"
+            }
+            Mode::Transform => "`#[transform]` needs a `table`: add `table = \"silver.events\"`",
+        };
         cx.error_spanned_by(tokens, message);
     }
-    if args.schema.is_none() && !seen.contains(&"schema") {
+    if mode == Mode::Ingestion && args.schema.is_none() && !seen.contains(&"schema") {
         let message = "`#[ingestion]` needs a `schema`: add `schema = Event`, naming a struct that derives `Schema`";
         cx.error_spanned_by(tokens, message);
     }
@@ -212,6 +319,12 @@ fn read_key(
         IngestionKey::Partitions => {
             options.partitions = partitions::partitions(cx, meta.value()?, key)?;
         }
+        IngestionKey::Materialized => {
+            options.materialized = cx.ok(value::choice(&expr()?, key, MATERIALIZED));
+        }
+        IngestionKey::Tags => {
+            options.tags = cx.ok(value::strings(&expr()?, key)).unwrap_or_default();
+        }
         IngestionKey::StaticKeys => {
             options.static_keys = cx.ok(partitions::static_keys(&meta.path, &expr()?, key));
         }
@@ -239,6 +352,85 @@ pub(crate) fn function(cx: &Ctxt, item: &TokenStream) -> Option<IngestionFn> {
             None
         }
     }
+}
+
+/// The keys of `#[phlo(...)]` on a transform's parameter.
+#[derive(Clone, Copy)]
+enum InputKey {
+    Mapping,
+}
+
+static INPUT_KEYS: KeySet<InputKey> = KeySet {
+    place: "on a transform's parameter",
+    keys: &[Key::value(
+        InputKey::Mapping,
+        "mapping",
+        "mapping = \"offset(-1)\"",
+    )],
+    elsewhere: None,
+};
+
+/// Reads the item under `#[transform]`: its signature, and each parameter after the first
+/// as an upstream input, with its `#[phlo(mapping = "…")]` taken off (the function is
+/// re-emitted without it).
+pub(crate) fn transform_function(cx: &Ctxt, item: &TokenStream) -> Option<TransformFn> {
+    let Ok(FnItem {
+        attrs,
+        vis,
+        mut sig,
+        body,
+    }) = syn::parse2::<FnItem>(item.clone())
+    else {
+        let message = "`#[transform]` goes on a function: \
+                       `async fn name(ctx: &PartitionContext, upstream: DataFrame) -> phlo::Result<DataFrame> { … }`";
+        cx.error_spanned_by(item, message);
+        return None;
+    };
+    let mut inputs = Vec::new();
+    for arg in sig.inputs.iter_mut().skip(1) {
+        let syn::FnArg::Typed(arg) = arg else {
+            continue;
+        };
+        let mut mapping = None;
+        let mut kept = Vec::new();
+        for attr in std::mem::take(&mut arg.attrs) {
+            if !attr.path().is_ident("phlo") {
+                kept.push(attr);
+                continue;
+            }
+            let mut seen = Vec::new();
+            let parsed = attr.parse_nested_meta(|meta| {
+                if let Some(key) = keys::accept(cx, &meta, &INPUT_KEYS, &mut seen)? {
+                    match key.id {
+                        InputKey::Mapping => {
+                            let expr: Expr = meta.value()?.parse()?;
+                            mapping = cx.ok(value::string(&expr, key));
+                        }
+                    }
+                }
+                Ok(())
+            });
+            cx.ok(parsed);
+        }
+        arg.attrs = kept;
+        let ident = match &*arg.pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(p.ident.clone()),
+            _ => None,
+        };
+        inputs.push(TransformInput {
+            ident,
+            origin: arg.to_token_stream(),
+            ty: (*arg.ty).clone(),
+            mapping,
+        });
+    }
+    Some(TransformFn {
+        attrs,
+        vis,
+        sig,
+        body,
+        inputs,
+    })
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use syn::{Attribute, Signature, Visibility};
 
 pub(super) struct FnItem {
     pub(super) attrs: Vec<Attribute>,
+    pub(super) vis: Visibility,
     pub(super) sig: Signature,
     pub(super) body: Group,
 }
@@ -15,12 +16,17 @@ pub(super) struct FnItem {
 impl Parse for FnItem {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
-        input.parse::<Visibility>()?;
+        let vis = input.parse::<Visibility>()?;
         let sig = input.parse()?;
         let body: Group = input.parse()?;
         if body.delimiter() != Delimiter::Brace {
             return Err(syn::Error::new(body.span(), "expected the function's body"));
         }
-        Ok(Self { attrs, sig, body })
+        Ok(Self {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
     }
 }

@@ -14,7 +14,9 @@ mod schema;
 mod value;
 
 pub(crate) use dbt::{args as dbt_args, manifest_dir, path_literal, read as read_dbt_file};
-pub(crate) use ingestion::{args as ingestion_args, function as ingestion_fn};
+pub(crate) use ingestion::{
+    args as ingestion_args, function as ingestion_fn, transform_args, transform_function,
+};
 pub(crate) use quality::{
     args as quality_args, function as quality_fn, written_checks as quality_written_checks,
 };

@@ -291,7 +291,9 @@ pub(crate) fn written_checks(tokens: TokenStream) -> Vec<Expr> {
 /// Reads the item under `#[quality]`; anything but a function is recorded as an error.
 pub(crate) fn function(cx: &Ctxt, item: &TokenStream) -> Option<QualityFn> {
     match syn::parse2::<FnItem>(item.clone()) {
-        Ok(FnItem { attrs, sig, body }) => Some(QualityFn { attrs, sig, body }),
+        Ok(FnItem {
+            attrs, sig, body, ..
+        }) => Some(QualityFn { attrs, sig, body }),
         Err(_) => {
             let message = "`#[quality]` goes on a function: `fn events_quality() {}` with \
                            `checks = [...]`, or a custom check \

@@ -167,23 +167,41 @@ impl Runtime {
                     .await
                     .map_err(|_| timeout())??
             }
-            _ => tokio::time::timeout_at(ctx.deadline, self.transform_rows(asset, step, report))
-                .instrument(info_span!("query"))
-                .await
-                .map_err(|_| timeout())??,
+            _ => {
+                tokio::time::timeout_at(ctx.deadline, self.transform_rows(asset, step, ctx, report))
+                    .instrument(info_span!("query"))
+                    .await
+                    .map_err(|_| timeout())??
+            }
         };
-        // A model's or seed's contract is its result's columns.
+        // A model's or seed's contract (and a transform's without `schema = T`) is its
+        // result's columns.
         let mut descriptor = asset.descriptor;
-        if !matches!(asset.source, crate::registry::AssetSource::Fetch) {
+        if !asset.declares_schema() {
             let schema = batches
                 .first()
                 .map(|b| b.schema())
                 .ok_or_else(|| phlo_core::Error::internal("a query returned no schema"))?;
             descriptor.schema = crate::transform::derived_schema(descriptor.name, &schema)
                 .map_err(Error::Project)?;
-            if let crate::registry::AssetSource::Sql(model) = &asset.source {
-                self.check_schema_change(asset, model, descriptor.schema)
+            match &asset.source {
+                crate::registry::AssetSource::Sql(model) => {
+                    self.check_schema_change(
+                        asset,
+                        model.config.on_schema_change,
+                        descriptor.schema,
+                    )
                     .await?;
+                }
+                crate::registry::AssetSource::Rust(_) => {
+                    self.check_schema_change(
+                        asset,
+                        crate::transform::OnSchemaChange::Fail,
+                        descriptor.schema,
+                    )
+                    .await?;
+                }
+                _ => {}
             }
             for k in descriptor.spec.unique_key {
                 if descriptor.schema.field(k).is_none() {

@@ -39,6 +39,7 @@ impl Runtime {
         &self,
         asset: &Asset,
         step: &PlanStep,
+        ctx: &super::materialize::RunContext,
         report: &mut crate::report::RunReport,
     ) -> Result<Vec<RecordBatch>> {
         // The upstream versions this run reads (read first: a commit landing in between
@@ -70,6 +71,7 @@ impl Runtime {
                 }
                 Ok(batches)
             }
+            AssetSource::Rust(t) => self.run_transform(asset, t, step, ctx).await,
             AssetSource::Fetch => Err(phlo_core::Error::internal(format!(
                 "asset `{}` is fetched, not transformed",
                 asset.descriptor.name
@@ -111,6 +113,87 @@ impl Runtime {
                 .map_err(Error::Project)?;
             Ok((sql, overrides))
         })
+    }
+
+    /// Runs a Rust transform for `step`: each parameter gets its upstream's table, scoped
+    /// to the partitions the step's partition maps to, as a `DataFrame` of one session.
+    async fn run_transform(
+        &self,
+        asset: &Asset,
+        t: &crate::transform::rust::TransformDescriptor,
+        step: &PlanStep,
+        ctx: &super::materialize::RunContext,
+    ) -> Result<Vec<RecordBatch>> {
+        let session = datafusion::prelude::SessionContext::new();
+        let mut frames = Vec::with_capacity(t.inputs.len());
+        for input in t.inputs {
+            let up = self.registry.get(input.asset)?;
+            let provider = match &up.source {
+                AssetSource::Sql(view) if up.is_view() => {
+                    let (sql, inner) = self.scoped_model(up, view, None, false).await?;
+                    let inner_ctx = self.session.context_with(inner).await?;
+                    inner_ctx.sql(&sql).await.map_err(sql_error)?.into_view()
+                }
+                _ => {
+                    self.scoped_relation(Some(asset), up, step.partition.as_ref())
+                        .await?
+                }
+            };
+            frames.push(session.read_table(provider).map_err(sql_error)?);
+        }
+        let pctx = phlo_core::partition::PartitionContext::new(
+            t.name,
+            step.partition.clone(),
+            ctx.run_id.clone(),
+            1,
+            ctx.started_at,
+        );
+        // In a JoinSet: when the run times out the set is dropped and the call aborted.
+        let mut call = tokio::task::JoinSet::new();
+        call.spawn((t.run)(pctx, frames));
+        let result = match call.join_next().await {
+            Some(Ok(r)) => r,
+            Some(Err(join)) => {
+                return Err(Error::Panicked {
+                    asset: t.name.to_string(),
+                    message: crate::fetch::panic_message(join),
+                });
+            }
+            None => return Err(phlo_core::Error::internal("the call was not spawned").into()),
+        };
+        let rows = result.map_err(|error| match error.downcast::<Error>() {
+            Ok(e) if matches!(*e, Error::Panicked { .. } | Error::Sql { .. }) => *e,
+            Ok(e) => Error::Asset {
+                asset: t.name.to_string(),
+                transient: false,
+                error: e,
+            },
+            Err(error) => Error::Asset {
+                asset: t.name.to_string(),
+                transient: false,
+                error,
+            },
+        })?;
+        match rows {
+            phlo_core::schema::Rows::Batches(batches) => {
+                if batches.is_empty() && t.schema.is_none() {
+                    return Err(Error::InvalidAsset {
+                        asset: t.name.to_string(),
+                        location: t.location,
+                        reason: "returned no batches and declares no `schema`, so its columns are unknown: return an empty batch with the columns, a `DataFrame`, or declare `schema = T`".into(),
+                    });
+                }
+                Ok(batches)
+            }
+            phlo_core::schema::Rows::Frame(df) => {
+                let schema = df.schema().inner().clone();
+                let mut batches = df.collect().await.map_err(sql_error)?;
+                if batches.is_empty() {
+                    batches.push(RecordBatch::new_empty(schema));
+                }
+                Ok(batches)
+            }
+        }
     }
 
     /// Runs a singular data test over the whole upstream tables: it passes when its query
@@ -190,7 +273,7 @@ impl Runtime {
     pub(crate) async fn check_schema_change(
         &self,
         asset: &Asset,
-        model: &SqlModel,
+        policy: crate::transform::OnSchemaChange,
         result: &phlo_core::schema::SchemaDef,
     ) -> Result<()> {
         let Some(provider) = self.store.provider(&asset.table).await? else {
@@ -207,7 +290,7 @@ impl Runtime {
             result.fields.iter().map(|f| f.name.to_string()).collect();
         let added: Vec<&String> = now.difference(&table).collect();
         let removed: Vec<&String> = table.difference(&now).collect();
-        let allowed = match model.config.on_schema_change {
+        let allowed = match policy {
             crate::transform::OnSchemaChange::Fail => added.is_empty() && removed.is_empty(),
             crate::transform::OnSchemaChange::AppendNewColumns => removed.is_empty(),
         };

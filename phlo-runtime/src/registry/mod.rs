@@ -102,6 +102,8 @@ pub enum AssetKind {
     Seed,
     /// A singular data test (a `.sql` file whose query must return no rows).
     Test,
+    /// `#[transform]`: a Rust function over its upstream assets' tables.
+    Rust,
 }
 
 impl std::fmt::Display for AssetKind {
@@ -112,6 +114,7 @@ impl std::fmt::Display for AssetKind {
             AssetKind::Sql => "sql",
             AssetKind::Seed => "seed",
             AssetKind::Test => "test",
+            AssetKind::Rust => "rust",
         })
     }
 }
@@ -174,6 +177,8 @@ pub enum AssetSource {
     Sql(std::sync::Arc<crate::transform::SqlModel>),
     /// A seed's CSV.
     Seed(std::sync::Arc<crate::transform::Seed>),
+    /// A `#[transform]` function.
+    Rust(&'static crate::transform::rust::TransformDescriptor),
 }
 
 /// An edge of the asset graph: `asset` is upstream of the node holding it.
@@ -284,6 +289,16 @@ impl Asset {
             AssetSource::Fetch => AssetKind::Ingestion,
             AssetSource::Sql(_) => AssetKind::Sql,
             AssetSource::Seed(_) => AssetKind::Seed,
+            AssetSource::Rust(_) => AssetKind::Rust,
+        }
+    }
+
+    /// Whether its contract is declared (`schema = T`), rather than its result's columns.
+    pub fn declares_schema(&self) -> bool {
+        match &self.source {
+            AssetSource::Fetch => true,
+            AssetSource::Rust(t) => t.schema.is_some(),
+            AssetSource::Sql(_) | AssetSource::Seed(_) => false,
         }
     }
 
@@ -345,16 +360,24 @@ fn by_name_and_site<T>(all: &mut [T], key: impl Fn(&T) -> (&'static str, Locatio
 impl Registry {
     /// Every asset registered in this binary by `#[ingestion]` and `#[quality]`.
     pub fn global() -> Result<Self> {
-        Self::from_parts(
-            inventory::iter::<IngestionDescriptor>.into_iter().copied(),
-            inventory::iter::<QualityDescriptor>.into_iter().copied(),
-        )
+        Self::global_with_project(crate::transform::Project::default())
+    }
+
+    /// Every `#[transform]` registered in this binary, sorted by name (to build a registry
+    /// of some of them with [`Registry::with_transforms`]).
+    pub fn registered_transforms() -> Vec<&'static crate::transform::rust::TransformDescriptor> {
+        let mut all: Vec<_> = inventory::iter::<crate::transform::rust::TransformDescriptor>
+            .into_iter()
+            .collect();
+        all.sort_by_key(|d| d.name);
+        all
     }
 
     /// Every registered asset plus a project's models and seeds; `#[quality]` assets may
     /// check the models' tables.
     pub fn global_with_project(project: crate::transform::Project) -> Result<Self> {
         Self::from_descriptors(inventory::iter::<IngestionDescriptor>.into_iter().copied())?
+            .with_transforms(inventory::iter::<crate::transform::rust::TransformDescriptor>)?
             .with_project(project)?
             .with_quality(inventory::iter::<QualityDescriptor>.into_iter().copied())
     }
@@ -483,7 +506,7 @@ impl Registry {
         // A model's or seed's columns are its result's, known when it runs: its checks'
         // columns are checked then (`require_columns`).
         let schema = writer.descriptor.schema;
-        let declared = matches!(writer.source, AssetSource::Fetch);
+        let declared = writer.declares_schema();
         if declared && schema.policy != phlo_core::schema::SchemaPolicy::Additive {
             let mut columns: Vec<String> =
                 schema.fields.iter().map(|f| f.name.to_string()).collect();
@@ -626,6 +649,18 @@ fn validate_ingestion(d: &IngestionDescriptor) -> Result<(TableName, PartitionsD
             spec.merge_strategy
         )));
     }
+    validate_declared(d).map(|partitions| (table, partitions))
+}
+
+/// The rules of an asset with a declared schema, whatever writes it: keys and `order_by`
+/// are its fields, no field is a metadata column, durations are sane, partitions resolve.
+fn validate_declared(d: &IngestionDescriptor) -> Result<PartitionsDef> {
+    let invalid = |reason: String| Error::InvalidAsset {
+        asset: d.name.to_string(),
+        location: d.location,
+        reason,
+    };
+    let spec = &d.spec;
     for k in spec.unique_key {
         if d.schema.field(k).is_none() {
             return Err(invalid(format!(
@@ -654,9 +689,7 @@ fn validate_ingestion(d: &IngestionDescriptor) -> Result<(TableName, PartitionsD
     if !(spec.max_runtime_seconds > 0.0 && spec.max_runtime_seconds.is_finite()) {
         return Err(invalid("max_runtime_seconds must be > 0".into()));
     }
-    let partitions =
-        PartitionsDef::resolve(&spec.partitions).map_err(|e| invalid(e.to_string()))?;
-    Ok((table, partitions))
+    PartitionsDef::resolve(&spec.partitions).map_err(|e| invalid(e.to_string()))
 }
 
 mod project;

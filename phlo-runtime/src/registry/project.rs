@@ -159,6 +159,53 @@ fn seed_asset(seed: Seed) -> Result<Asset> {
     })
 }
 
+/// A `#[transform]` as an asset: its partitions resolved, its materialization checked.
+fn transform_asset(d: &'static crate::transform::rust::TransformDescriptor) -> Result<Asset> {
+    let invalid = |reason: String| Error::InvalidAsset {
+        asset: d.name.to_string(),
+        location: d.location,
+        reason,
+    };
+    let partitions =
+        PartitionsDef::resolve(&d.spec.partitions).map_err(|e| invalid(e.to_string()))?;
+    let keyed = !d.spec.unique_key.is_empty();
+    let materialized = d.materialized.unwrap_or_else(|| {
+        crate::transform::rust::default_materialized(partitions.is_partitioned(), keyed)
+    });
+    let strategy =
+        crate::transform::rust::strategy(materialized, partitions.is_partitioned(), keyed)
+            .map_err(invalid)?;
+    let descriptor = IngestionDescriptor {
+        name: d.name,
+        spec: IngestionSpec {
+            merge_strategy: strategy,
+            ..d.spec
+        },
+        schema: d.schema.unwrap_or(&QUERY_COLUMNS),
+        fetch: not_fetched,
+        location: d.location,
+    };
+    let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
+    if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
+        return Err(invalid(
+            "namespace `_phlo` is reserved for phlo's own tables".into(),
+        ));
+    }
+    // A declared contract gets an ingestion asset's checks (keys are its fields, …); an
+    // undeclared one is checked against the result when the transform runs.
+    if d.schema.is_some() {
+        super::validate_declared(&descriptor)?;
+    }
+    Ok(Asset {
+        descriptor,
+        table,
+        partitions,
+        tags: d.tags.iter().map(|t| t.to_string()).collect(),
+        source: AssetSource::Rust(d),
+        deps: Vec::new(),
+    })
+}
+
 impl Registry {
     /// Adds a project's models and seeds, resolves their `ref`s and `source`s into edges
     /// (with the default partition mapping of each pair), and validates the whole graph:
@@ -176,81 +223,20 @@ impl Registry {
             )?);
         }
         for a in added {
-            let name = a.descriptor.name;
-            if let Some(first) = self.assets.get(name) {
-                return Err(Error::DuplicateAsset {
-                    name: name.to_string(),
-                    first: first.descriptor.location,
-                    second: a.descriptor.location,
-                });
-            }
-            if let Some(other) = self.assets.values().find(|o| o.table == a.table) {
-                return Err(invalid(
-                    name,
-                    a.descriptor.location.file,
-                    format!(
-                        "writes `{}`, which `{}` ({}) writes too; give it its own `table`",
-                        a.table, other.descriptor.name, other.descriptor.location
-                    ),
-                ));
-            }
-            self.assets.insert(name, a);
+            self.insert_asset(a)?;
         }
-        // Edges: refs name assets; sources name tables (an edge when an asset writes it).
+        // Edges: refs name assets; sources name tables (an edge when an asset writes it);
+        // a Rust transform's parameters name assets.
         let names: Vec<&'static str> = self.assets.keys().copied().collect();
         for name in names {
             let Some(asset) = self.assets.get(name) else {
                 continue;
             };
-            let AssetSource::Sql(model) = &asset.source else {
-                continue;
+            let deps = match &asset.source {
+                AssetSource::Sql(model) => self.model_deps(asset, model)?,
+                AssetSource::Rust(t) => self.transform_deps(asset, t)?,
+                AssetSource::Fetch | AssetSource::Seed(_) => continue,
             };
-            let mut upstream: Vec<String> = model.refs.clone();
-            for source in &model.sources {
-                let table = TableName::parse(source)
-                    .map_err(|e| invalid(name, &model.path, e.to_string()))?;
-                if let Some(writer) = self.assets.values().find(|a| a.table == table) {
-                    upstream.push(writer.descriptor.name.to_string());
-                }
-            }
-            let mut seen = BTreeSet::new();
-            let mut deps = Vec::new();
-            for named in model.config.mappings.keys() {
-                if !upstream.contains(named) {
-                    return Err(invalid(
-                        name,
-                        &model.path,
-                        format!("`mappings` names `{named}`, which the model does not read"),
-                    ));
-                }
-            }
-            for up in upstream.into_iter().filter(|u| seen.insert(u.clone())) {
-                if let Some(text) = model.config.mappings.get(&up) {
-                    let mapping = PartitionMapping::parse(text).ok_or_else(|| {
-                        invalid(
-                            name,
-                            &model.path,
-                            format!("`mappings.{up} = \"{text}\"`: use \"identity\", \"time_window\", \"all\" or \"offset(-1)\""),
-                        )
-                    })?;
-                    deps.push(Dependency { asset: up, mapping });
-                    continue;
-                }
-                let mapping = match self.assets.get(up.as_str()) {
-                    Some(u) => crate::graph::default_mapping(&u.partitions, &asset.partitions)
-                        .map(PartitionMapping::from_graph)
-                        .map_err(|e| {
-                            invalid(
-                                name,
-                                &model.path,
-                                format!("cannot read `{up}` partition by partition: {e}"),
-                            )
-                        })?,
-                    // Unknown: the graph reports it with the closest name.
-                    None => PartitionMapping::All,
-                };
-                deps.push(Dependency { asset: up, mapping });
-            }
             if let Some(a) = self.assets.get_mut(name) {
                 a.deps = deps;
             }
@@ -270,6 +256,133 @@ impl Registry {
         }
         self.graph()?;
         Ok(self)
+    }
+
+    /// A model's edges: its refs, then the assets writing its sources, each once.
+    fn model_deps(&self, asset: &Asset, model: &SqlModel) -> Result<Vec<Dependency>> {
+        let name = asset.descriptor.name;
+        let mut upstream: Vec<String> = model.refs.clone();
+        for source in &model.sources {
+            let table =
+                TableName::parse(source).map_err(|e| invalid(name, &model.path, e.to_string()))?;
+            if let Some(writer) = self.assets.values().find(|a| a.table == table) {
+                upstream.push(writer.descriptor.name.to_string());
+            }
+        }
+        for named in model.config.mappings.keys() {
+            if !upstream.contains(named) {
+                return Err(invalid(
+                    name,
+                    &model.path,
+                    format!("`mappings` names `{named}`, which the model does not read"),
+                ));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        upstream
+            .into_iter()
+            .filter(|u| seen.insert(u.clone()))
+            .map(|up| {
+                let written = model.config.mappings.get(&up).map(String::as_str);
+                self.dependency(asset, up, written, |reason| {
+                    invalid(name, &model.path, reason)
+                })
+            })
+            .collect()
+    }
+
+    /// A Rust transform's edges: one per parameter, in order.
+    fn transform_deps(
+        &self,
+        asset: &Asset,
+        t: &crate::transform::rust::TransformDescriptor,
+    ) -> Result<Vec<Dependency>> {
+        t.inputs
+            .iter()
+            .map(|input| {
+                self.dependency(asset, input.asset.to_string(), input.mapping, |reason| {
+                    Error::InvalidAsset {
+                        asset: t.name.to_string(),
+                        location: t.location,
+                        reason,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// The edge from `up` to `asset`: the written mapping, or the default for the two
+    /// partitions definitions. An unknown `up` is left to the graph, which names the
+    /// closest asset.
+    fn dependency(
+        &self,
+        asset: &Asset,
+        up: String,
+        written: Option<&str>,
+        invalid: impl Fn(String) -> Error,
+    ) -> Result<Dependency> {
+        if let Some(text) = written {
+            let mapping = PartitionMapping::parse(text).ok_or_else(|| {
+                let written = match asset.source {
+                    AssetSource::Sql(_) => format!("`mappings.{up} = \"{text}\"`"),
+                    _ => format!("the mapping of `{up}` is \"{text}\""),
+                };
+                invalid(format!(
+                    "{written}: use \"identity\", \"time_window\", \"all\" or \"offset(-1)\""
+                ))
+            })?;
+            return Ok(Dependency { asset: up, mapping });
+        }
+        let mapping = match self.assets.get(up.as_str()) {
+            Some(u) => crate::graph::default_mapping(&u.partitions, &asset.partitions)
+                .map(PartitionMapping::from_graph)
+                .map_err(|e| invalid(format!("cannot read `{up}` partition by partition: {e}")))?,
+            None => PartitionMapping::All,
+        };
+        Ok(Dependency { asset: up, mapping })
+    }
+
+    /// Adds `#[transform]` assets (their edges are resolved with the project's, by
+    /// [`Registry::with_project`]).
+    pub fn with_transforms<'a>(
+        mut self,
+        descriptors: impl IntoIterator<Item = &'a crate::transform::rust::TransformDescriptor>,
+    ) -> Result<Self>
+    where
+        'a: 'static,
+    {
+        let mut all: Vec<&'static crate::transform::rust::TransformDescriptor> =
+            descriptors.into_iter().collect();
+        all.sort_by_key(|d| (d.name, d.location.file, d.location.line));
+        for d in all {
+            let a = transform_asset(d)?;
+            self.insert_asset(a)?;
+        }
+        Ok(self)
+    }
+
+    /// Inserts an asset with a name and a table of its own.
+    fn insert_asset(&mut self, a: Asset) -> Result<()> {
+        let name = a.descriptor.name;
+        if let Some(first) = self.assets.get(name) {
+            return Err(Error::DuplicateAsset {
+                name: name.to_string(),
+                first: first.descriptor.location,
+                second: a.descriptor.location,
+            });
+        }
+        if let Some(other) = self.assets.values().find(|o| o.table == a.table) {
+            return Err(Error::InvalidAsset {
+                asset: name.to_string(),
+                location: a.descriptor.location,
+                reason: format!(
+                    "writes `{}`, which `{}` ({}) writes too; give it its own `table`",
+                    a.table, other.descriptor.name, other.descriptor.location
+                ),
+            });
+        }
+        self.assets.insert(name, a);
+        Ok(())
     }
 
     /// The singular data test `name`.

@@ -9,6 +9,7 @@
 //! user function.
 
 pub mod model;
+pub mod rust;
 pub mod template;
 
 use std::collections::HashMap;

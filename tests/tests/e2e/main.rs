@@ -10,6 +10,7 @@ mod misc;
 mod partitions;
 mod registry;
 mod retries;
+mod rust_transforms;
 mod storage;
 mod strategies;
 mod support;
