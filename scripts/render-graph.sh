@@ -20,12 +20,10 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 
 cd "$root"
-cargo build -q -p phlo-examples --bin wells
-target="${CARGO_TARGET_DIR:-$root/target}"
 mkdir -p "$(dirname "$out")"
-# The graph needs no warehouse: a fresh temporary one keeps the working tree clean.
-warehouse="$(mktemp -d)"
-trap 'rm -rf "$warehouse"' EXIT
-"$target/debug/wells" --warehouse "$warehouse" graph --select '@group:wells' --format dot \
-    | dot -Tsvg -o "$out"
+dot_file="$(mktemp)"
+trap 'rm -f "$dot_file"' EXIT
+# The graph reads no table: the warehouse directory is never created.
+cargo run -q -p phlo-examples --bin wells -- graph --select '@group:wells' --format dot >"$dot_file"
+dot -Tsvg -o "$out" "$dot_file"
 echo "wrote $out" >&2

@@ -21,7 +21,7 @@ pub mod wells;
 pub use glucose::{GlucoseReading, glucose_readings};
 
 /// Names of the assets this crate registers.
-pub const ASSETS: &[&str] = &["glucose_readings", "well_production"];
+pub const ASSETS: &[&str] = &["glucose_readings", "well_production", "int_decline_curves"];
 
 /// Makes sure this crate is linked into the calling binary, and with it the assets its
 /// `#[ingestion]` functions register: a binary that never names a library crate does not

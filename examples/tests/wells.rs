@@ -25,6 +25,7 @@ const TABLES: &[&str] = &[
     "seeds.currency_rates",
     "staging.stg_well_production",
     "intermediate.int_production_cumsum",
+    "intermediate.int_decline_curves",
     "intermediate.int_moving_averages",
     "marts.mart_production_monthly",
     "marts.mart_production_yearly",
@@ -193,6 +194,8 @@ async fn the_whole_graph_builds_from_an_empty_warehouse() -> TestResult {
         ("well_production", "stg_well_production"),
         ("fields", "stg_well_production"),
         ("stg_well_production", "int_production_cumsum"),
+        ("int_production_cumsum", "int_decline_curves"),
+        ("int_decline_curves", "int_moving_averages"),
         ("int_production_cumsum", "int_moving_averages"),
         ("int_moving_averages", "mart_production_monthly"),
         ("mart_production_monthly", "mart_production_yearly"),
@@ -211,7 +214,8 @@ async fn the_whole_graph_builds_from_an_empty_warehouse() -> TestResult {
     assert!(kinds.contains(&("assert_no_negative_revenue", "test")));
     assert!(kinds.contains(&("well_production", "ingestion")));
     assert!(kinds.contains(&("prices", "seed")));
-    assert_eq!(built.len(), 11, "{built:?}");
+    assert!(kinds.contains(&("int_decline_curves", "rust")));
+    assert_eq!(built.len(), 12, "{built:?}");
     // The build runs the ingestion's latest partition only: the fixtures' last day.
     let ingest = report.get("well_production").ok_or("no ingestion")?;
     assert_eq!(ingest.runs[0].partition.as_deref(), Some(wells::LAST_DAY));
@@ -232,6 +236,8 @@ async fn the_whole_graph_builds_from_an_empty_warehouse() -> TestResult {
         "unique_check(well_code,production_month)",
         "range_check(revenue_usd)",
         "cumulative_oil_never_decreases",
+        "relationships(well_code → staging.stg_well_production.well_code)",
+        "range_check(b)",
     ] {
         assert!(checks.contains(name), "{name} in {checks:?}");
     }
@@ -465,8 +471,11 @@ async fn the_graph_has_the_expected_edges() -> TestResult {
     let expected: BTreeSet<(String, String)> = [
         ("currency_rates", "mart_revenue"),
         ("fields", "stg_well_production"),
+        ("int_decline_curves", "int_decline_curves_quality"),
+        ("int_decline_curves", "int_moving_averages"),
         ("int_moving_averages", "mart_production_monthly"),
         ("int_production_cumsum", "cumulative_oil_never_decreases"),
+        ("int_production_cumsum", "int_decline_curves"),
         ("int_production_cumsum", "int_moving_averages"),
         ("mart_production_monthly", "mart_production_monthly_quality"),
         ("mart_production_monthly", "mart_production_yearly"),
@@ -485,7 +494,7 @@ async fn the_graph_has_the_expected_edges() -> TestResult {
     .collect();
     assert_eq!(edges, expected);
     // The selection is exactly the example: nothing of the glucose pipeline.
-    assert_eq!(selected.len(), 17, "{selected:?}");
+    assert_eq!(selected.len(), 19, "{selected:?}");
     assert!(!selected.contains("glucose_readings"));
     let mermaid = graph.to_mermaid(&selected);
     assert!(
@@ -510,6 +519,7 @@ async fn decline_fits_recover_the_curves_the_fixtures_were_drawn_from() -> TestR
     let dir = tempfile::tempdir()?;
     let rt = runtime(dir.path()).await?;
     assert!(backfill_and_build(&rt).await?.succeeded());
+    // The transform's table holds what the fit gives over its upstream.
     let upstream = rt
         .session()
         .await?
@@ -517,6 +527,31 @@ async fn decline_fits_recover_the_curves_the_fixtures_were_drawn_from() -> TestR
         .await?;
     let curves = wells::fit_declines(upstream).await?;
     assert_eq!(curves.len(), 6);
+    for c in &curves {
+        let stored = scalar(
+            &rt,
+            &format!(
+                "SELECT qi_bbl_d FROM intermediate.int_decline_curves WHERE well_code = '{}' \
+                 AND model = '{}' AND points = {}",
+                c.well_code,
+                c.model.as_deref().unwrap_or_default(),
+                c.points
+            ),
+        )
+        .await?;
+        assert_eq!(Some(stored), c.qi_bbl_d, "{}", c.well_code);
+    }
+    // Downstream, the moving averages carry the curve: at t = 0 it is qi.
+    let fitted = scalar(
+        &rt,
+        "SELECT oil_fitted_bbl_d FROM intermediate.int_moving_averages \
+         WHERE well_code = 'W-02' AND production_date = DATE '2025-01-01'",
+    )
+    .await?;
+    assert!(
+        close(fitted, curves[1].qi_bbl_d.unwrap_or_default()),
+        "{fitted}"
+    );
     for (c, (well, model, qi, d, b)) in curves.iter().zip(DRAWN) {
         assert_eq!(c.well_code, *well);
         assert_eq!(

@@ -245,8 +245,31 @@ pub struct DeclineCurve {
     pub forecast_oil_bbl: Option<f64>,
 }
 
-/// The body of `int_decline_curves`: the upstream's rows (`int_production_cumsum`, read
-/// whole) fitted per well, with a [`FORECAST_DAYS`]-day forecast.
+/// An Arps decline curve per well, fitted to the oil of every day of
+/// `int_production_cumsum` (unpartitioned, so it reads the whole table), with a
+/// [`FORECAST_DAYS`]-day forecast. Merged by well: a rebuild over unchanged days fits the
+/// same curves and writes nothing.
+#[transform(table = "intermediate.int_decline_curves", schema = DeclineCurve,
+            unique_key = "well_code", group = "wells", tags = ["intermediate", "rust"])]
+pub async fn int_decline_curves(
+    _ctx: &PartitionContext,
+    int_production_cumsum: DataFrame,
+) -> phlo::Result<Vec<DeclineCurve>> {
+    fit_declines(int_production_cumsum).await
+}
+
+/// Every well has a curve, with `b` within Arps' bounds.
+#[quality(table = "intermediate.int_decline_curves", schema = DeclineCurve, group = "wells", checks = [
+    NullCheck::new(["well_code", "fit_status", "first_date", "last_date"]),
+    UniqueCheck::new(["well_code"]),
+    RelationshipsCheck::new("well_code", "staging.stg_well_production", "well_code"),
+    RangeCheck::new("b").min(0.0).max(1.0),
+    RangeCheck::new("qi_bbl_d").min(0.0),
+])]
+pub fn int_decline_curves_quality() {}
+
+/// The body of `int_decline_curves`: the upstream's rows fitted per well, with a
+/// [`FORECAST_DAYS`]-day forecast.
 pub async fn fit_declines(upstream: DataFrame) -> phlo::Result<Vec<DeclineCurve>> {
     let batches = upstream
         .select_columns(&["well_code", "production_date", "oil_bbl"])?
