@@ -7,13 +7,16 @@
 //!   plus late corrections of          (well_code,         water cut               per well (window
 //!   earlier days (revision 1)         production_date)    (seeds.fields)          functions)
 //!                                                                                      │
-//!         int_decline_curves ◀──────────────────────────────────────────────────────────┤
-//!         Arps fit per well (decline.rs)                                                ▼
-//!                                                               int_moving_averages (30 days)
-//!                                                                                      │
-//!          mart_production_monthly ◀──────────────────────────────────────────────────┘
-//!            ├─▶ mart_production_yearly
-//!            └─▶ mart_revenue ◀── seeds.prices, seeds.currency_rates, seeds.fields
+//!   int_moving_averages ◀── int_decline_curves ◀────────────────────────────────────────┘
+//!   30 days, measured        Arps fit per well, a Rust transform (decline.rs)
+//!   and fitted oil
+//!        │
+//!        ▼
+//!   mart_production_monthly ─┬─▶ mart_production_yearly
+//!                            └─▶ mart_revenue ◀── seeds.prices, seeds.currency_rates
+//!                                     │
+//!                                     ▼
+//!                           assert_no_negative_revenue (data test)
 //! ```
 //!
 //! The SQL is in `examples/wells/models/`, the seeds in `examples/wells/seeds/`, the data
@@ -33,7 +36,6 @@ use phlo::arrow::compute::cast;
 use phlo::arrow::csv::ReaderBuilder;
 use phlo::arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use phlo::arrow::error::ArrowError;
-use phlo::datafusion::dataframe::DataFrame;
 use phlo::prelude::*;
 use phlo::quality::{NullCheck, RangeCheck, RelationshipsCheck, UniqueCheck};
 
