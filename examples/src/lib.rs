@@ -3,22 +3,32 @@
 //!
 //! - [`glucose`]: continuous glucose monitor readings, one NDJSON file per day, merged by
 //!   reading id with corrections, retries and invalid rows (see `examples/README.md`).
+//! - [`wells`]: daily oil, gas and water per well, through SQL models, seeds, checks and an
+//!   Arps decline fit to monthly and yearly marts and revenue (see `examples/README.md`).
 //!
 //! A binary serving these assets through phlo's CLI:
 //!
 //! ```no_run
 //! fn main() -> std::process::ExitCode {
 //!     phlo_examples::register();
-//!     phlo::cli::main()
+//!     phlo::cli::main_with(phlo_examples::PROJECT)
 //! }
 //! ```
 
 pub mod glucose;
+pub mod wells;
 
 pub use glucose::{GlucoseReading, glucose_readings};
 
-/// Names of the assets this crate registers.
-pub const ASSETS: &[&str] = &["glucose_readings"];
+/// The crate's SQL models, seeds and data tests (those of [`wells`]). Every runtime over
+/// this crate's assets needs them, the glucose pipeline's too: the Rust transform
+/// `int_decline_curves` registers with the crate and reads the model
+/// `int_production_cumsum`, so a registry without the project has an edge to an unknown
+/// asset.
+pub const PROJECT: phlo::Project = wells::PROJECT;
+
+/// Names of the ingestion and transform assets this crate registers.
+pub const ASSETS: &[&str] = &["glucose_readings", "well_production", "int_decline_curves"];
 
 /// Makes sure this crate is linked into the calling binary, and with it the assets its
 /// `#[ingestion]` functions register: a binary that never names a library crate does not

@@ -19,6 +19,7 @@ async fn runtime(dir: &Path) -> phlo::Result<Runtime> {
     // 2025-01-20T06:00:00Z, the morning after the last day.
     let now = DateTime::from_timestamp(1_737_352_800, 0).unwrap_or_default();
     Runtime::builder(dir)
+        .project(phlo_examples::PROJECT)
         .clock(Arc::new(FixedClock::new(now)))
         .run_ids(Arc::new(SequentialRunIds::new("glucose")))
         .build()
@@ -337,8 +338,8 @@ async fn a_day_without_a_file_is_no_data() -> TestResult {
 
 #[test]
 fn the_binary_sees_the_asset() {
-    assert_eq!(phlo_examples::register(), ["glucose_readings"]);
-    let names: Vec<String> = phlo::Registry::global()
+    assert!(phlo_examples::register().contains(&"glucose_readings"));
+    let names: Vec<String> = phlo::Registry::global_with_project(phlo_examples::PROJECT)
         .map(|r| r.iter().map(|a| a.info().name).collect())
         .unwrap_or_default();
     assert!(names.iter().any(|n| n == "glucose_readings"), "{names:?}");

@@ -7,5 +7,6 @@
 
 fn main() -> std::process::ExitCode {
     phlo_examples::register();
-    phlo::cli::main()
+    // The crate's project: its Rust transform reads one of the project's models.
+    phlo::cli::main_with(phlo_examples::PROJECT)
 }
