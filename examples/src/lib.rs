@@ -11,7 +11,7 @@
 //! ```no_run
 //! fn main() -> std::process::ExitCode {
 //!     phlo_examples::register();
-//!     phlo::cli::main_with(phlo_examples::PROJECT)
+//!     phlo::cli::main()
 //! }
 //! ```
 
@@ -20,12 +20,12 @@ pub mod wells;
 
 pub use glucose::{GlucoseReading, glucose_readings};
 
-/// The crate's SQL models, seeds and data tests (those of [`wells`]). Every runtime over
-/// this crate's assets needs them, the glucose pipeline's too: the Rust transform
-/// `int_decline_curves` registers with the crate and reads the model
-/// `int_production_cumsum`, so a registry without the project has an edge to an unknown
-/// asset.
+/// The crate's SQL models, seeds and data tests (those of [`wells`]), registered with the
+/// crate: every runtime over its assets has them (the Rust transform `int_decline_curves`
+/// reads the model `int_production_cumsum`), and `phlo::cli::main` serves them.
 pub const PROJECT: phlo::Project = wells::PROJECT;
+
+phlo::register_project!(PROJECT);
 
 /// Names of the ingestion and transform assets this crate registers.
 pub const ASSETS: &[&str] = &["glucose_readings", "well_production", "int_decline_curves"];

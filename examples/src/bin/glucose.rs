@@ -2,11 +2,10 @@
 //!
 //! ```text
 //! cargo run -p phlo-examples --bin glucose -- --warehouse ./warehouse \
-//!     backfill glucose_readings --from 2025-01-13 --to 2025-01-19
+//!     backfill glucose_readings --from 2025-01-13 --to 2025-01-19 --parallel 1
 //! ```
 
 fn main() -> std::process::ExitCode {
     phlo_examples::register();
-    // The crate's project: its Rust transform reads one of the project's models.
-    phlo::cli::main_with(phlo_examples::PROJECT)
+    phlo::cli::main()
 }

@@ -45,8 +45,10 @@ pub struct Project {
 }
 
 impl Project {
-    /// These files and `other`'s, each file once (the same embedded file given twice, as
-    /// when a registered project is also passed explicitly, counts once).
+    /// These files and `other`'s, each path once: a file of `other` takes the place of the
+    /// file of the same path here (so a project passed explicitly may replace a registered
+    /// project's file, as a test does to change a seed), and the same project given twice
+    /// counts once.
     pub fn merged(self, other: Project) -> Project {
         fn join(a: &'static [ProjectFile], b: &'static [ProjectFile]) -> &'static [ProjectFile] {
             if b.is_empty() || std::ptr::eq(a, b) {
@@ -57,8 +59,9 @@ impl Project {
             }
             let mut all: Vec<ProjectFile> = a.to_vec();
             for f in b {
-                if !all.contains(f) {
-                    all.push(*f);
+                match all.iter_mut().find(|g| g.path == f.path) {
+                    Some(g) => *g = *f,
+                    None => all.push(*f),
                 }
             }
             Box::leak(all.into_boxed_slice())
@@ -340,6 +343,16 @@ mod tests {
         assert_eq!(Project::default().merged(b), b);
         let paths: Vec<&str> = a.merged(b).models.iter().map(|f| f.path).collect();
         assert_eq!(paths, ["a.sql", "b.sql"]);
+        // The later project's file of a path replaces the earlier one's.
+        static A2: &[ProjectFile] = &[ProjectFile {
+            path: "a.sql",
+            text: "SELECT 3 AS z",
+        }];
+        let replaced = a.merged(Project {
+            models: A2,
+            ..Project::default()
+        });
+        assert_eq!(replaced.models, A2);
         // A registered project is found, and passing it again adds nothing.
         let registered = Project::registered();
         assert_eq!(registered.models, A);
