@@ -39,8 +39,9 @@ use crate::report::{BackfillReport, RunReport};
 use crate::{Error, Result};
 
 pub use audit::QualityRun;
+pub(crate) use runs::runs_table;
 pub use catalog::Session;
-pub use status::{AssetStatus, Freshness, PartitionStatus};
+pub use status::{AssetStatus, Freshness, PartitionStatus, freshness_hours_of};
 
 /// Marker for materializing an unpartitioned asset: `rt.materialize("x", Unpartitioned)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +226,11 @@ impl Runtime {
             clock: Arc::new(SystemClock),
             run_ids: Arc::new(UuidRunIds),
         }
+    }
+
+    /// The clock runs and the scheduler read and wait on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The warehouse directory.
