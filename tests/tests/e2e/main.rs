@@ -10,6 +10,7 @@ mod misc;
 mod partitions;
 mod registry;
 mod retries;
+mod schedule;
 mod storage;
 mod strategies;
 mod support;
