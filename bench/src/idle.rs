@@ -54,11 +54,17 @@ pub async fn idle_yearly(_ctx: &PartitionContext) -> phlo::Result<Vec<IdleRow>> 
 fn cpu_seconds() -> Result<f64, BoxError> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
     // Fields after the command name (which may hold spaces) start at its closing paren.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("unreadable /proc/self/stat")?;
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or("unreadable /proc/self/stat")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the paren.
     let ticks = |i: usize| -> Result<f64, BoxError> {
-        Ok(fields.get(i).ok_or("short /proc/self/stat")?.parse::<f64>()?)
+        Ok(fields
+            .get(i)
+            .ok_or("short /proc/self/stat")?
+            .parse::<f64>()?)
     };
     Ok((ticks(11)? + ticks(12)?) / 100.0)
 }

@@ -202,7 +202,8 @@ impl Clock for VirtualClock {
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        let deadline = self.now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        let deadline =
+            self.now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
         self.sleep_until(deadline)
     }
 
@@ -317,7 +318,11 @@ mod tests {
         assert!(!task.is_finished());
         clock.advance(Duration::ZERO).await;
         let woke = task.await.unwrap_or_default();
-        assert_eq!(woke, t0() + chrono::Duration::seconds(3600), "woken late, at the jump");
+        assert_eq!(
+            woke,
+            t0() + chrono::Duration::seconds(3600),
+            "woken late, at the jump"
+        );
         assert!(clock.sleep_until(t0()).now_or_never_ready());
     }
 

@@ -208,7 +208,12 @@ where
             return ExitCode::from(code);
         }
     };
-    install_logging(cli.verbose, cli.quiet);
+    // `serve` reports its ticks at info level: shown unless asked to be quiet.
+    let verbose = match cli.command {
+        Command::Serve { .. } => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    install_logging(verbose, cli.quiet);
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -521,7 +526,9 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
                     t.add_row(vec![
                         r.asset.clone(),
                         match r.cause {
-                            crate::schedule::Cause::Tick { at } => format!("tick {}", at.to_rfc3339()),
+                            crate::schedule::Cause::Tick { at } => {
+                                format!("tick {}", at.to_rfc3339())
+                            }
                             crate::schedule::Cause::Eager => "eager".into(),
                         },
                         r.partition.clone().unwrap_or_else(|| "-".into()),
@@ -612,7 +619,10 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+        let handlers = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        );
         async move {
             match handlers {
                 (Ok(mut term), Ok(mut int)) => {

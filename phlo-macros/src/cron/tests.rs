@@ -33,9 +33,17 @@ fn accepts_the_supported_syntax() {
 #[test]
 fn what_croner_refuses_and_no_rule_words_gets_its_message() {
     // Every refusal carries the prefix; the wording of out-of-range values is ours.
-    for bad in ["0 25 * * *", "@every_minute", "* * * JANUARY *", "5/15 * * * *"] {
+    for bad in [
+        "0 25 * * *",
+        "@every_minute",
+        "* * * JANUARY *",
+        "5/15 * * * *",
+    ] {
         let message = error(bad).to_string();
-        assert!(message.starts_with("invalid cron expression: "), "{message}");
+        assert!(
+            message.starts_with("invalid cron expression: "),
+            "{message}"
+        );
     }
 }
 

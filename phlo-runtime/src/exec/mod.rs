@@ -39,8 +39,8 @@ use crate::report::{BackfillReport, RunReport};
 use crate::{Error, Result};
 
 pub use audit::QualityRun;
-pub(crate) use runs::runs_table;
 pub use catalog::Session;
+pub(crate) use runs::runs_table;
 pub use status::{AssetStatus, Freshness, PartitionStatus, freshness_hours_of};
 
 /// Marker for materializing an unpartitioned asset: `rt.materialize("x", Unpartitioned)`.

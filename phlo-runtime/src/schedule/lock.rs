@@ -221,9 +221,10 @@ impl SchedulerLock {
             other => {
                 return Err(Error::SchedulerLocked {
                     path: self.path.display().to_string(),
-                    holder: other
-                        .flatten()
-                        .map_or_else(|| "nobody (the lock file is gone)".into(), |h| h.to_string()),
+                    holder: other.flatten().map_or_else(
+                        || "nobody (the lock file is gone)".into(),
+                        |h| h.to_string(),
+                    ),
                 });
             }
         }

@@ -207,6 +207,8 @@ struct Loop {
     state: SchedulerState,
     runs_version: Option<Option<i64>>,
     seen: Option<BTreeSet<String>>,
+    /// Eager partitions whose rebuild failed: not retried until an upstream changes again.
+    failed: BTreeSet<(String, Option<String>)>,
 }
 
 impl Scheduler {
@@ -230,12 +232,13 @@ impl Scheduler {
                     .partitions
                     .time()
                     .map_or(chrono_tz::UTC, |t| t.timezone());
-                let schedule =
-                    CronSchedule::parse(expression, tz).map_err(|reason| Error::InvalidSchedule {
+                let schedule = CronSchedule::parse(expression, tz).map_err(|reason| {
+                    Error::InvalidSchedule {
                         asset: name.clone(),
                         cron: expression.to_string(),
                         reason,
-                    })?;
+                    }
+                })?;
                 scheduled.push(Scheduled {
                     asset: name.clone(),
                     schedule,
@@ -277,7 +280,11 @@ impl Scheduler {
     /// assets' changed partitions), records the cursors, releases the lock.
     pub async fn run_once(&self) -> Result<Vec<ScheduledRun>> {
         let clock = self.rt.clock().clone();
-        let lock = SchedulerLock::acquire(self.rt.warehouse(), clock.now(), self.options.stale_lock_after)?;
+        let lock = SchedulerLock::acquire(
+            self.rt.warehouse(),
+            clock.now(),
+            self.options.stale_lock_after,
+        )?;
         let mut lp = self.start_loop();
         let result = self.evaluate(&mut lp, TickMode::Once).await;
         let released = lock.release();
@@ -291,8 +298,11 @@ impl Scheduler {
     /// flight finishes first. Releases the lock. Returns every run made.
     pub async fn serve<F: Future<Output = ()>>(&self, shutdown: F) -> Result<Vec<ScheduledRun>> {
         let clock = self.rt.clock().clone();
-        let mut lock =
-            SchedulerLock::acquire(self.rt.warehouse(), clock.now(), self.options.stale_lock_after)?;
+        let mut lock = SchedulerLock::acquire(
+            self.rt.warehouse(),
+            clock.now(),
+            self.options.stale_lock_after,
+        )?;
         tracing::info!(
             schedules = self.scheduled.len(),
             eager = self.eager.len(),
@@ -351,6 +361,7 @@ impl Scheduler {
             state: SchedulerState::load(self.rt.warehouse()),
             runs_version: None,
             seen: None,
+            failed: BTreeSet::new(),
         }
     }
 
@@ -358,9 +369,13 @@ impl Scheduler {
     async fn evaluate(&self, lp: &mut Loop, mode: TickMode) -> Result<()> {
         let now = self.rt.clock().now();
         let mut ran_ticks = false;
+        let mut moved = false;
         for s in &self.scheduled {
             let cursor = lp.state.cursors.get(&s.asset).copied();
             let plan = plan_ticks(&s.schedule, cursor, now, mode, self.options.missed);
+            // The file changes only when a tick passed (or on the first look): idle
+            // wake-ups write nothing.
+            moved |= cursor.is_none() || !plan.run.is_empty() || plan.skipped > 0;
             if plan.skipped > 0 {
                 tracing::warn!(asset = %s.asset, skipped = plan.skipped, policy = ?self.options.missed, "missed ticks skipped");
                 self.monitor
@@ -372,7 +387,7 @@ impl Scheduler {
             }
             lp.state.cursors.insert(s.asset.clone(), now);
         }
-        if !self.scheduled.is_empty() {
+        if moved {
             lp.state.save(self.rt.warehouse())?;
         }
         let ran_eager = self.evaluate_eager(lp).await?;
@@ -400,7 +415,8 @@ impl Scheduler {
         }
     }
 
-    async fn run_one(&self, asset: &str, cause: Cause, partition: Option<String>) {
+    /// Runs one partition and records it; returns whether it succeeded.
+    async fn run_one(&self, asset: &str, cause: Cause, partition: Option<String>) -> bool {
         let outcome = match &partition {
             Some(k) => self.rt.materialize(asset, k.as_str()).await,
             None => self.rt.materialize(asset, Unpartitioned).await,
@@ -429,7 +445,9 @@ impl Scheduler {
                 }
             }
         };
+        let succeeded = run.status != RunStatus::Failed;
         self.monitor.with(|m| m.runs.push(run));
+        succeeded
     }
 
     /// Runs the eager assets' partitions when `_phlo.runs` changed since the last look.
@@ -453,19 +471,32 @@ impl Scheduler {
         let mut ran = false;
         for name in &self.eager {
             let asset = self.rt.registry().get(name)?;
-            let stale = self.rt.stale_in(name, &runs)?;
             let latest = asset
                 .partitions
                 .latest(self.rt.clock().now())
                 .map(|k| k.to_string());
-            let partitions =
-                eager::partitions_to_run(asset, self.rt.graph(), &runs, &seen, stale, latest)?;
+            // A new upstream change clears an earlier failure of the partitions it maps to;
+            // a stale partition whose rebuild failed waits for one.
+            let changed =
+                eager::partitions_to_run(asset, self.rt.graph(), &runs, &seen, Vec::new(), latest)?;
+            for p in &changed {
+                lp.failed.remove(&(name.clone(), p.clone()));
+            }
+            let stale: Vec<Option<String>> = self
+                .rt
+                .stale_in(name, &runs)?
+                .into_iter()
+                .filter(|p| !lp.failed.contains(&(name.clone(), p.clone())))
+                .collect();
+            let partitions: BTreeSet<Option<String>> = changed.into_iter().chain(stale).collect();
             if partitions.is_empty() {
                 continue;
             }
             tracing::info!(asset = %name, partitions = ?partitions, "upstream changed: eager run");
             for p in partitions {
-                self.run_one(name, Cause::Eager, p).await;
+                if !self.run_one(name, Cause::Eager, p.clone()).await {
+                    lp.failed.insert((name.clone(), p));
+                }
             }
             ran = true;
             runs = self.rt.runs().await?;
@@ -489,7 +520,8 @@ impl Scheduler {
                         }
                         None => {}
                     }
-                    self.monitor.with(|m| m.freshness.insert(s.asset.clone(), s));
+                    self.monitor
+                        .with(|m| m.freshness.insert(s.asset.clone(), s));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "freshness could not be judged"),

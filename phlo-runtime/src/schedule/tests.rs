@@ -24,7 +24,9 @@ fn london(cadence: Cadence) -> PartitionsDef {
 }
 
 fn rfc(ts: &[DateTime<Utc>]) -> Vec<String> {
-    ts.iter().map(|t| t.format("%m-%dT%H:%MZ").to_string()).collect()
+    ts.iter()
+        .map(|t| t.format("%m-%dT%H:%MZ").to_string())
+        .collect()
 }
 
 #[test]
@@ -33,7 +35,10 @@ fn hourly_ticks_on_spring_forward_day_in_london_are_every_real_hour() {
     // Local 2025-03-30: 23 hours, 00:00 GMT → 24:00 BST.
     let ticks = s.ticks_between(t("2025-03-29T23:30:00Z"), t("2025-03-30T22:30:00Z"));
     assert_eq!(ticks.len(), 23);
-    assert_eq!(rfc(&ticks[..3]), ["03-30T00:00Z", "03-30T01:00Z", "03-30T02:00Z"]);
+    assert_eq!(
+        rfc(&ticks[..3]),
+        ["03-30T00:00Z", "03-30T01:00Z", "03-30T02:00Z"]
+    );
     // Each tick materializes the local hour it completes; local 01:00 does not exist.
     let def = london(Cadence::Hourly);
     let keys: Vec<String> = ticks[..3]
@@ -65,7 +70,10 @@ fn hourly_ticks_on_fall_back_day_in_london_fire_both_repeated_hours() {
 fn daily_ticks_in_london_materialize_the_local_day_just_completed() {
     let s = CronSchedule::parse("0 0 * * *", London).unwrap_or_else(|e| panic!("{e}"));
     let ticks = s.ticks_between(t("2025-03-29T12:00:00Z"), t("2025-04-01T12:00:00Z"));
-    assert_eq!(rfc(&ticks), ["03-30T00:00Z", "03-30T23:00Z", "03-31T23:00Z"]);
+    assert_eq!(
+        rfc(&ticks),
+        ["03-30T00:00Z", "03-30T23:00Z", "03-31T23:00Z"]
+    );
     let def = london(Cadence::Daily);
     let days: Vec<String> = ticks
         .iter()
@@ -105,7 +113,10 @@ fn missed_ticks_follow_the_policy() {
     let now = t("2025-01-15T12:10:00Z"); // 07..12: six ticks missed
     let start = |p| plan_ticks(&s, cursor, now, TickMode::Start, p);
     let p = start(MissedTicks::CatchUp(2));
-    assert_eq!((rfc(&p.run), p.skipped), (vec!["01-15T11:00Z".into(), "01-15T12:00Z".into()], 4));
+    assert_eq!(
+        (rfc(&p.run), p.skipped),
+        (vec!["01-15T11:00Z".into(), "01-15T12:00Z".into()], 4)
+    );
     let p = start(MissedTicks::Skip);
     assert_eq!((p.run.len(), p.skipped), (0, 6));
     let p = start(MissedTicks::CatchUp(100));
@@ -128,7 +139,10 @@ fn once_runs_the_tick_due_now_and_the_missed_ones_the_policy_keeps() {
     let p = plan_ticks(&s, cursor, now, TickMode::Once, MissedTicks::Skip);
     assert_eq!((rfc(&p.run), p.skipped), (vec!["01-15T12:00Z".into()], 2));
     let p = plan_ticks(&s, cursor, now, TickMode::Once, MissedTicks::CatchUp(1));
-    assert_eq!((rfc(&p.run), p.skipped), (vec!["01-15T11:00Z".into(), "01-15T12:00Z".into()], 1));
+    assert_eq!(
+        (rfc(&p.run), p.skipped),
+        (vec!["01-15T11:00Z".into(), "01-15T12:00Z".into()], 1)
+    );
     // Called again at once: nothing new is due.
     let p = plan_ticks(&s, Some(now), now, TickMode::Once, MissedTicks::CatchUp(1));
     assert!(p.run.is_empty());
@@ -163,14 +177,20 @@ fn lock_decisions() {
         LockDecision::Stale(StaleReason::Unreadable)
     );
     let fresh = info("h", 7, "2025-01-15T11:59:00Z");
-    assert_eq!(decide(Some(Some(&fresh)), "h", now, five, alive), LockDecision::Held(fresh.clone()));
+    assert_eq!(
+        decide(Some(Some(&fresh)), "h", now, five, alive),
+        LockDecision::Held(fresh.clone())
+    );
     assert_eq!(
         decide(Some(Some(&fresh)), "h", now, five, dead),
         LockDecision::Stale(StaleReason::DeadProcess)
     );
     // Another host's pid cannot be checked: only its heartbeat counts.
     let other = info("elsewhere", 7, "2025-01-15T11:59:00Z");
-    assert_eq!(decide(Some(Some(&other)), "h", now, five, dead), LockDecision::Held(other));
+    assert_eq!(
+        decide(Some(Some(&other)), "h", now, five, dead),
+        LockDecision::Held(other)
+    );
     let old = info("elsewhere", 7, "2025-01-15T11:00:00Z");
     assert_eq!(
         decide(Some(Some(&old)), "h", now, five, alive),
@@ -186,7 +206,10 @@ fn the_lock_file_is_exclusive_and_released() -> crate::Result<()> {
     let second = SchedulerLock::acquire(dir.path(), now, Duration::from_secs(300));
     match second {
         Err(crate::Error::SchedulerLocked { holder, .. }) => {
-            assert!(holder.contains(&format!("pid {}", std::process::id())), "{holder}")
+            assert!(
+                holder.contains(&format!("pid {}", std::process::id())),
+                "{holder}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -24,9 +24,9 @@ fn stamp(ctx: &PartitionContext) -> Vec<Stamp> {
     let id = ctx
         .partition()
         .map_or_else(|| "table".to_string(), ToString::to_string);
-    let at = ctx.window_start().unwrap_or_else(|| {
-        DateTime::from_timestamp(0, 0).unwrap_or_default()
-    });
+    let at = ctx
+        .window_start()
+        .unwrap_or_else(|| DateTime::from_timestamp(0, 0).unwrap_or_default());
     vec![Stamp { id, at }]
 }
 
@@ -48,10 +48,20 @@ pub async fn sched_snapshot(ctx: &PartitionContext) -> phlo::Result<Vec<Stamp>> 
     Ok(stamp(ctx))
 }
 
+/// A correction of the readings, seen only by the runs of the staleness test (`eager2-…`).
+static CORRECTION: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 /// Upstream of the eager model: no cron, materialized by hand.
 #[ingestion(table = "sched.readings", unique_key = "id", schema = Stamp)]
 pub async fn sched_readings(ctx: &PartitionContext) -> phlo::Result<Vec<Stamp>> {
-    Ok(stamp(ctx))
+    let mut rows = stamp(ctx);
+    if ctx.run_id().starts_with("eager2-") {
+        let seconds = CORRECTION.load(std::sync::atomic::Ordering::SeqCst);
+        for r in &mut rows {
+            r.at += phlo::chrono::Duration::seconds(seconds);
+        }
+    }
+    Ok(rows)
 }
 
 fn t(text: &str) -> DateTime<Utc> {
@@ -71,12 +81,9 @@ async fn runtime(
     clock: &Arc<VirtualClock>,
 ) -> Runtime {
     let global = Registry::global().unwrap_or_else(|e| panic!("{e}"));
-    let descriptors = assets.iter().map(|a| {
-        global
-            .get(a)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .descriptor
-    });
+    let descriptors = assets
+        .iter()
+        .map(|a| global.get(a).unwrap_or_else(|e| panic!("{e}")).descriptor);
     let registry = Registry::from_descriptors(descriptors)
         .and_then(|r| r.with_project(project))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -140,7 +147,14 @@ fn hours(n: u64) -> Duration {
 async fn catch_up_runs_the_newest_missed_ticks_after_an_outage() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-01-15T00:30:00Z")));
-    let rt = runtime("catchup", dir.path(), &["sched_hourly"], Project::default(), &clock).await;
+    let rt = runtime(
+        "catchup",
+        dir.path(),
+        &["sched_hourly"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let options = ScheduleOptions::default().missed(MissedTicks::CatchUp(2));
     let first = Scheduler::new(&rt, options.clone()).unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&first, &clock).await;
@@ -154,7 +168,10 @@ async fn catch_up_runs_the_newest_missed_ticks_after_an_outage() {
             ("01-15T02:00Z".into(), "2025-01-15T01".into())
         ]
     );
-    assert!(!SchedulerLock::path_in(dir.path()).exists(), "lock released on shutdown");
+    assert!(
+        !SchedulerLock::path_in(dir.path()).exists(),
+        "lock released on shutdown"
+    );
     // Off for five hours: ticks 03:00 … 07:00 are missed; the newest two run on start.
     clock.jump(hours(5));
     let second = Scheduler::new(&rt, options).unwrap_or_else(|e| panic!("{e}"));
@@ -171,14 +188,24 @@ async fn catch_up_runs_the_newest_missed_ticks_after_an_outage() {
             ("01-15T08:00Z".into(), "2025-01-15T07".into())
         ]
     );
-    assert!(runs.iter().all(|r| r.status == RunStatus::Success), "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.status == RunStatus::Success),
+        "{runs:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_missed_waits_for_the_next_tick() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-01-15T00:30:00Z")));
-    let rt = runtime("skip", dir.path(), &["sched_hourly"], Project::default(), &clock).await;
+    let rt = runtime(
+        "skip",
+        dir.path(),
+        &["sched_hourly"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let options = ScheduleOptions::default().missed(MissedTicks::Skip);
     let first = Scheduler::new(&rt, options.clone()).unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&first, &clock).await;
@@ -202,7 +229,14 @@ async fn skip_missed_waits_for_the_next_tick() {
 async fn hourly_ticks_across_both_london_dst_days() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-03-29T23:30:00Z")));
-    let rt = runtime("dsthour", dir.path(), &["sched_hourly"], Project::default(), &clock).await;
+    let rt = runtime(
+        "dsthour",
+        dir.path(),
+        &["sched_hourly"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(1)))
         .unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&scheduler, &clock).await;
@@ -221,7 +255,14 @@ async fn hourly_ticks_across_both_london_dst_days() {
     // Fall back: local 01:00 happens twice, and each gets its tick and its partition.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-10-25T23:30:00Z")));
-    let rt = runtime("dsthour2", dir.path(), &["sched_hourly"], Project::default(), &clock).await;
+    let rt = runtime(
+        "dsthour2",
+        dir.path(),
+        &["sched_hourly"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(1)))
         .unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&scheduler, &clock).await;
@@ -236,14 +277,24 @@ async fn hourly_ticks_across_both_london_dst_days() {
         ]
     );
     let rows = crate::support::query(&rt, "SELECT id FROM sched.hourly_london ORDER BY at").await;
-    assert!(rows.contains("2025-10-26T01+01:00") && rows.contains("2025-10-26T01+00:00"), "{rows}");
+    assert!(
+        rows.contains("2025-10-26T01+01:00") && rows.contains("2025-10-26T01+00:00"),
+        "{rows}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daily_ticks_across_both_london_dst_days() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-03-29T12:00:00Z")));
-    let rt = runtime("dstday", dir.path(), &["sched_daily"], Project::default(), &clock).await;
+    let rt = runtime(
+        "dstday",
+        dir.path(),
+        &["sched_daily"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(6)))
         .unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&scheduler, &clock).await;
@@ -260,7 +311,14 @@ async fn daily_ticks_across_both_london_dst_days() {
     );
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-10-25T12:00:00Z")));
-    let rt = runtime("dstday2", dir.path(), &["sched_daily"], Project::default(), &clock).await;
+    let rt = runtime(
+        "dstday2",
+        dir.path(),
+        &["sched_daily"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(6)))
         .unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&scheduler, &clock).await;
@@ -279,14 +337,24 @@ async fn daily_ticks_across_both_london_dst_days() {
 async fn a_second_scheduler_is_refused_naming_the_holder_and_a_stale_lock_is_taken_over() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-01-15T00:30:00Z")));
-    let rt = runtime("lock", dir.path(), &["sched_snapshot"], Project::default(), &clock).await;
+    let rt = runtime(
+        "lock",
+        dir.path(),
+        &["sched_snapshot"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let first = Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&first, &clock).await;
     let second = Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     match second.run_once().await {
         Err(e @ phlo::Error::SchedulerLocked { .. }) => {
             let text = e.to_string();
-            assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
+            assert!(
+                text.contains(&format!("pid {}", std::process::id())),
+                "{text}"
+            );
             assert!(text.contains("started 2025-01-15T00:30:00+00:00"), "{text}");
             assert_eq!(e.class(), phlo::ErrorClass::Usage, "exit code 2");
         }
@@ -294,7 +362,10 @@ async fn a_second_scheduler_is_refused_naming_the_holder_and_a_stale_lock_is_tak
     }
     // The holder's heartbeats keep it alive across a long run of virtual time.
     clock.advance(hours(1)).await;
-    assert!(matches!(second.run_once().await, Err(phlo::Error::SchedulerLocked { .. })));
+    assert!(matches!(
+        second.run_once().await,
+        Err(phlo::Error::SchedulerLocked { .. })
+    ));
     serving.stop().await;
     // A lock left by a process that is gone on this host is taken over (its heartbeat is
     // recent: the dead pid alone decides).
@@ -335,22 +406,34 @@ async fn once_runs_what_is_due_now_and_then_nothing() {
         &clock,
     )
     .await;
-    let scheduler = Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let scheduler =
+        Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let runs = scheduler.run_once().await.unwrap_or_else(|e| panic!("{e}"));
-    let summary: Vec<(String, Option<String>)> =
-        runs.iter().map(|r| (r.asset.clone(), r.partition.clone())).collect();
+    let summary: Vec<(String, Option<String>)> = runs
+        .iter()
+        .map(|r| (r.asset.clone(), r.partition.clone()))
+        .collect();
     assert_eq!(
         summary,
         [
             ("sched_daily".to_string(), Some("2025-01-14".to_string())),
-            ("sched_hourly".to_string(), Some("2025-01-15T11".to_string())),
+            (
+                "sched_hourly".to_string(),
+                Some("2025-01-15T11".to_string())
+            ),
             ("sched_snapshot".to_string(), None),
         ]
     );
     // Called again a minute later (a system cron every minute): nothing is due.
     clock.jump(Duration::from_secs(60));
     let again = Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(again.run_once().await.unwrap_or_else(|e| panic!("{e}")).is_empty());
+    assert!(
+        again
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty()
+    );
     // Called three hours later with the default policy: the tick due now plus the newest
     // missed one.
     clock.jump(hours(3));
@@ -385,7 +468,11 @@ fn serve_once_from_the_command_line() -> std::io::Result<()> {
     );
     std::fs::write(SchedulerLock::path_in(dir.path()), held)?;
     assert_eq!(run(&["serve", "--once"]), code(2));
-    assert_eq!(run(&["serve", "--catch-up", "1", "--skip-missed"]), code(2), "usage error");
+    assert_eq!(
+        run(&["serve", "--catch-up", "1", "--skip-missed"]),
+        code(2),
+        "usage error"
+    );
     Ok(())
 }
 
@@ -407,7 +494,8 @@ async fn an_eager_model_runs_its_mapped_partition_after_an_upstream_change() {
         tests: &[],
     };
     let rt = runtime("eager", dir.path(), &["sched_readings"], project, &clock).await;
-    let scheduler = Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let scheduler =
+        Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(scheduler.eager_assets(), ["sched_mart"]);
     let serving = serve(&scheduler, &clock).await;
     rt.materialize("sched_readings", "2025-01-14")
@@ -423,7 +511,11 @@ async fn an_eager_model_runs_its_mapped_partition_after_an_upstream_change() {
         .collect();
     assert_eq!(
         eager,
-        [("sched_mart".to_string(), Some("2025-01-14".to_string()), RunStatus::Success)]
+        [(
+            "sched_mart".to_string(),
+            Some("2025-01-14".to_string()),
+            RunStatus::Success
+        )]
     );
     // Nothing changed since: the next evaluations run nothing.
     clock.advance(Duration::from_secs(120)).await;
@@ -456,18 +548,66 @@ SELECT id, at FROM {{ ref('sched_readings') }}
     };
     let rt = runtime("eager2", dir.path(), &["sched_readings"], project, &clock).await;
     // Built once, before the scheduler starts.
-    rt.materialize("sched_readings", "2025-01-13").await.unwrap_or_else(|e| panic!("{e}"));
-    rt.materialize("sched_plain", "2025-01-13").await.unwrap_or_else(|e| panic!("{e}"));
+    rt.materialize("sched_readings", "2025-01-13")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    rt.materialize("sched_plain", "2025-01-13")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let options = ScheduleOptions::default().eager("sched_plain");
     let scheduler = Scheduler::new(&rt, options).unwrap_or_else(|e| panic!("{e}"));
     let serving = serve(&scheduler, &clock).await;
-    assert!(scheduler.monitor().runs().is_empty(), "nothing is stale at start");
+    assert!(
+        scheduler.monitor().runs().is_empty(),
+        "nothing is stale at start"
+    );
     // Moving a day on rewrites nothing for 2025-01-13 (same rows): no new version, so
     // nothing is stale; 2025-01-12 is new upstream and never built.
-    rt.materialize("sched_readings", "2025-01-12").await.unwrap_or_else(|e| panic!("{e}"));
+    rt.materialize("sched_readings", "2025-01-12")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     clock.advance(Duration::from_secs(30)).await;
-    let runs: Vec<Option<String>> = scheduler.monitor().runs().iter().map(|r| r.partition.clone()).collect();
+    let runs: Vec<Option<String>> = scheduler
+        .monitor()
+        .runs()
+        .iter()
+        .map(|r| r.partition.clone())
+        .collect();
     assert_eq!(runs, [Some("2025-01-12".to_string())]);
+    // A correction of 2025-01-13 upstream (a new table version) makes the built
+    // partition stale: the next evaluation rebuilds it, and only it.
+    CORRECTION.store(60, std::sync::atomic::Ordering::SeqCst);
+    let fix = rt
+        .materialize("sched_readings", "2025-01-13")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fix.rows_updated, 1);
+    assert_eq!(
+        rt.stale("sched_plain")
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        [Some("2025-01-13".to_string())]
+    );
+    clock.advance(Duration::from_secs(30)).await;
+    let runs: Vec<(Option<String>, RunStatus)> = scheduler
+        .monitor()
+        .runs()
+        .iter()
+        .map(|r| (r.partition.clone(), r.status))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (Some("2025-01-12".to_string()), RunStatus::Success),
+            (Some("2025-01-13".to_string()), RunStatus::Success)
+        ]
+    );
+    assert!(
+        rt.stale("sched_plain")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty()
+    );
     serving.stop().await;
 }
 
@@ -475,7 +615,14 @@ SELECT id, at FROM {{ ref('sched_readings') }}
 async fn the_loop_sleeps_until_the_next_tick() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(VirtualClock::new(t("2025-01-15T00:00:30Z")));
-    let rt = runtime("nospin", dir.path(), &["sched_hourly"], Project::default(), &clock).await;
+    let rt = runtime(
+        "nospin",
+        dir.path(),
+        &["sched_hourly"],
+        Project::default(),
+        &clock,
+    )
+    .await;
     let interval = Duration::from_secs(600);
     let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(interval))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -490,8 +637,14 @@ async fn the_loop_sleeps_until_the_next_tick() {
     clock.advance(Duration::from_secs(60)).await;
     assert_eq!(monitor.runs().len(), 1, "the 01:00 tick ran");
     let runs = serving.stop().await;
-    assert_eq!(ticks(&runs, "sched_hourly"), [("01-15T01:00Z".into(), "2025-01-15T00".into())]);
+    assert_eq!(
+        ticks(&runs, "sched_hourly"),
+        [("01-15T01:00Z".into(), "2025-01-15T00".into())]
+    );
 }
+
+/// An asset's verdict and its partitions'.
+type Verdicts = (Option<Freshness>, Vec<(Option<String>, Option<Freshness>)>);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freshness_per_partition_and_by_the_tables_commit_time() {
@@ -505,34 +658,52 @@ async fn freshness_per_partition_and_by_the_tables_commit_time() {
         &clock,
     )
     .await;
-    let verdicts = |s: &[phlo::AssetStatus]| -> BTreeMap<String, (Option<Freshness>, Vec<(Option<String>, Option<Freshness>)>)> {
+    let verdicts = |s: &[phlo::AssetStatus]| -> BTreeMap<String, Verdicts> {
         s.iter()
             .map(|a| {
                 (
                     a.asset.clone(),
                     (
                         a.freshness,
-                        a.partitions.iter().map(|p| (p.partition.clone(), p.freshness)).collect(),
+                        a.partitions
+                            .iter()
+                            .map(|p| (p.partition.clone(), p.freshness))
+                            .collect(),
                     ),
                 )
             })
             .collect()
     };
-    let before = rt.status_of("sched_daily sched_snapshot").await.unwrap_or_else(|e| panic!("{e}"));
+    let before = rt
+        .status_of("sched_daily sched_snapshot")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         verdicts(&before).get("sched_snapshot").map(|v| v.0),
         Some(Some(Freshness::Unknown))
     );
-    rt.materialize("sched_daily", "2025-01-13").await.unwrap_or_else(|e| panic!("{e}"));
-    rt.materialize("sched_snapshot", Unpartitioned).await.unwrap_or_else(|e| panic!("{e}"));
+    rt.materialize("sched_daily", "2025-01-13")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    rt.materialize("sched_snapshot", Unpartitioned)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     clock.jump(hours(30));
     // 30 hours on, 2025-01-14 (the latest complete day at 18:00 on the 16th is the 15th).
-    rt.materialize("sched_daily", "2025-01-15").await.unwrap_or_else(|e| panic!("{e}"));
+    rt.materialize("sched_daily", "2025-01-15")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     clock.jump(hours(20));
     // The snapshot runs again and finds the same row: a successful run, no commit.
-    let again = rt.materialize("sched_snapshot", Unpartitioned).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = rt
+        .materialize("sched_snapshot", Unpartitioned)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.table_version_before, again.table_version_after);
-    let status = rt.status_of("sched_daily sched_snapshot").await.unwrap_or_else(|e| panic!("{e}"));
+    let status = rt
+        .status_of("sched_daily sched_snapshot")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let v = verdicts(&status);
     // Daily: 2025-01-13 is 50 h old (FAIL), 2025-01-15 20 h (PASS); the latest complete
     // day at 2025-01-17T08:00Z is 2025-01-16, never run → the asset FAILs.
@@ -552,7 +723,10 @@ async fn freshness_per_partition_and_by_the_tables_commit_time() {
         Some(&(Some(Freshness::Fail), vec![(None, Some(Freshness::Pass))]))
     );
     let snapshot = status.iter().find(|s| s.asset == "sched_snapshot");
-    assert_eq!(snapshot.and_then(|s| s.last_commit), Some(t("2025-01-15T12:00:00Z")));
+    assert_eq!(
+        snapshot.and_then(|s| s.last_commit),
+        Some(t("2025-01-15T12:00:00Z"))
+    );
 }
 
 #[test]
@@ -572,8 +746,15 @@ fn status_takes_a_selection_and_exits_1_on_fail() -> std::io::Result<()> {
     assert_eq!(run(&["--json", "status", "sched_snapshot"]), code(0));
     assert_eq!(run(&["status", "--asset", "sched_snapshot"]), code(0));
     // A day materialized long ago: its latest complete day never ran → FAIL → 1.
-    assert_eq!(run(&["materialize", "sched_daily", "--partition", "2025-01-02"]), code(0));
+    assert_eq!(
+        run(&["materialize", "sched_daily", "--partition", "2025-01-02"]),
+        code(0)
+    );
     assert_eq!(run(&["status", "sched_daily sched_snapshot"]), code(1));
-    assert_eq!(run(&["status", "nope"]), code(2), "an unknown asset is a usage error");
+    assert_eq!(
+        run(&["status", "nope"]),
+        code(2),
+        "an unknown asset is a usage error"
+    );
     Ok(())
 }
