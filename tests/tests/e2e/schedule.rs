@@ -758,3 +758,80 @@ fn status_takes_a_selection_and_exits_1_on_fail() -> std::io::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_bad_model_cron_or_an_unknown_eager_name_is_a_typed_error_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(VirtualClock::new(t("2025-01-15T12:00:00Z")));
+    let bad = "-- phlo: materialized = \"table\", cron = \"0 25 * * *\"
+SELECT id, at FROM {{ ref('sched_readings') }}
+";
+    let project = Project {
+        models: leaked(vec![ProjectFile {
+            path: "marts/sched_bad_cron.sql",
+            text: bad,
+        }]),
+        seeds: &[],
+        tests: &[],
+    };
+    let rt = runtime("badcron", dir.path(), &["sched_readings"], project, &clock).await;
+    match Scheduler::new(&rt, ScheduleOptions::default()) {
+        Err(e @ phlo::Error::InvalidSchedule { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("`sched_bad_cron`") && text.contains("0 25 * * *"),
+                "{text}"
+            );
+            assert_eq!(e.class(), phlo::ErrorClass::Usage);
+        }
+        other => panic!("{other:?}"),
+    }
+    let rt = runtime(
+        "badeager",
+        dir.path(),
+        &["sched_readings"],
+        Project::default(),
+        &clock,
+    )
+    .await;
+    assert!(matches!(
+        Scheduler::new(&rt, ScheduleOptions::default().eager("nope")),
+        Err(phlo::Error::UnknownAsset { .. })
+    ));
+    // Nothing ran: no runs log, no lock, no state.
+    assert!(rt.runs().await.unwrap_or_else(|e| panic!("{e}")).is_empty());
+    assert!(!SchedulerLock::path_in(dir.path()).exists());
+    assert!(!phlo::schedule::SchedulerState::path_in(dir.path()).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_whose_lock_was_taken_over_stops_at_its_next_heartbeat() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(VirtualClock::new(t("2025-01-15T00:30:00Z")));
+    let rt = runtime(
+        "stolen",
+        dir.path(),
+        &["sched_hourly"],
+        Project::default(),
+        &clock,
+    )
+    .await;
+    let scheduler =
+        Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let serving = serve(&scheduler, &clock).await;
+    // Another host judged this lock stale and took it.
+    let other = r#"{"pid":1,"host":"elsewhere","started_at":"2025-01-15T00:30:00Z","heartbeat":"2025-01-15T00:30:00Z","token":"theirs"}"#;
+    std::fs::write(SchedulerLock::path_in(dir.path()), other).unwrap_or_else(|e| panic!("{e}"));
+    clock.advance(Duration::from_secs(30)).await;
+    let _ = serving.stop.send(());
+    let outcome = serving.task.await.unwrap_or_else(|e| panic!("{e}"));
+    match outcome {
+        Err(phlo::Error::SchedulerLocked { holder, .. }) => {
+            assert!(holder.contains("pid 1 on elsewhere"), "{holder}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The other holder's lock is left in place.
+    let left = std::fs::read_to_string(SchedulerLock::path_in(dir.path())).unwrap_or_default();
+    assert!(left.contains("theirs"), "{left}");
+}
