@@ -567,7 +567,9 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
                             .clone()
                             .map_or_else(|| "(asset)".into(), |p| format!("latest: {p}")),
                         text(s.freshness),
-                        String::new(),
+                        s.last_commit
+                            .map(|t| format!("commit {}", t.to_rfc3339()))
+                            .unwrap_or_default(),
                         String::new(),
                         String::new(),
                     ]);

@@ -327,6 +327,7 @@ impl Scheduler {
         let mut lp = self.start_loop();
         self.evaluate(&mut lp, TickMode::Start).await?;
         let mut next_beat = clock.now() + interval(self.options.interval);
+        let mut early = 0u32;
         tokio::pin!(shutdown);
         loop {
             let next_tick = self
@@ -348,6 +349,21 @@ impl Scheduler {
             }
             self.monitor.wakeups.fetch_add(1, Ordering::Relaxed);
             let now = clock.now();
+            if now < wake {
+                // Woken before the deadline: sleep again. A clock that never advances
+                // (`FixedClock`) would spin here; say so instead.
+                early += 1;
+                if early >= EARLY_WAKE_LIMIT {
+                    return Err(Error::InvalidArgument {
+                        message: format!(
+                            "the runtime's clock does not advance (woken {early} times before {wake}); \
+                             serve needs a clock that moves, such as SystemClock or VirtualClock"
+                        ),
+                    });
+                }
+                continue;
+            }
+            early = 0;
             if now >= next_beat {
                 lock.heartbeat(now)?;
                 next_beat = now + interval(self.options.interval);
@@ -528,6 +544,9 @@ impl Scheduler {
         }
     }
 }
+
+/// Wake-ups before the deadline in a row after which the clock is deemed stopped.
+const EARLY_WAKE_LIMIT: u32 = 1000;
 
 fn interval(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d.max(Duration::from_secs(1))).unwrap_or(chrono::Duration::MAX)

@@ -835,3 +835,30 @@ async fn a_scheduler_whose_lock_was_taken_over_stops_at_its_next_heartbeat() {
     let left = std::fs::read_to_string(SchedulerLock::path_in(dir.path())).unwrap_or_default();
     assert!(left.contains("theirs"), "{left}");
 }
+
+#[tokio::test]
+async fn serve_on_a_clock_that_never_moves_is_an_error_not_a_spin() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = Runtime::builder(dir.path())
+        .registry(
+            Registry::from_descriptors([Registry::global()
+                .and_then(|g| g.get("sched_hourly").map(|a| a.descriptor))
+                .unwrap_or_else(|e| panic!("{e}"))])
+            .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .clock(Arc::new(phlo::FixedClock::new(t("2025-01-15T00:30:00Z"))))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scheduler =
+        Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = scheduler.serve(std::future::pending()).await;
+    assert!(
+        matches!(&outcome, Err(phlo::Error::InvalidArgument { message }) if message.contains("does not advance")),
+        "{outcome:?}"
+    );
+    assert!(
+        !SchedulerLock::path_in(dir.path()).exists(),
+        "the lock is released"
+    );
+}
