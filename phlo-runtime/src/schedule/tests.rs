@@ -219,3 +219,90 @@ fn the_lock_file_is_exclusive_and_released() -> crate::Result<()> {
     again.release()?;
     Ok(())
 }
+
+/// An hourly upstream in London and a daily model over it (a day reads its hours).
+fn eager_registry() -> crate::Registry {
+    use crate::registry::test_support::descriptor;
+    use crate::transform::{Project, ProjectFile};
+    const MODELS: &[ProjectFile] = &[ProjectFile {
+        path: "marts/daily_totals.sql",
+        text: "-- phlo: materialized = \"incremental\", unique_key = \"id\", partitions = \"daily\", start = \"2025-01-01\", timezone = \"Europe/London\", automation = \"eager\"\nSELECT id, value FROM {{ ref('hourly_up') }}\n",
+    }];
+    let hourly = phlo_core::spec::IngestionSpec {
+        table: "hourly_up",
+        unique_key: &["id"],
+        partitions: PartitionsSpec::Time {
+            cadence: Cadence::Hourly,
+            start: Some("2025-01-01T00"),
+            end: None,
+            timezone: "Europe/London",
+            end_offset: 0,
+        },
+        ..phlo_core::spec::IngestionSpec::DEFAULT
+    };
+    crate::Registry::from_descriptors([descriptor("hourly_up", hourly)])
+        .and_then(|r| {
+            r.with_project(Project {
+                models: MODELS,
+                seeds: &[],
+                tests: &[],
+            })
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(asset: &str, partition: &str, id: &str, versions: (Option<i64>, Option<i64>)) -> RunReport {
+    let mut r = RunReport::new(
+        asset,
+        "t",
+        Some(partition.into()),
+        id,
+        t("2025-01-15T12:00:00Z"),
+    );
+    r.status = RunStatus::Success;
+    r.table_version_before = versions.0;
+    r.table_version_after = versions.1;
+    r
+}
+
+use crate::report::{RunReport, RunStatus};
+
+#[test]
+fn eager_runs_the_day_an_unseen_upstream_hour_changed_unless_built() {
+    let registry = eager_registry();
+    let graph = registry.graph().unwrap_or_else(|e| panic!("{e}"));
+    let model = registry
+        .get("daily_totals")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(eager_in_header(model));
+    let runs = vec![
+        // Seen before the scheduler started: not new.
+        run("hourly_up", "2025-01-13T10", "r1", (None, Some(0))),
+        // New, changed the table: its day runs.
+        run("hourly_up", "2025-01-14T23", "r2", (Some(0), Some(1))),
+        // New, but wrote nothing: no change.
+        run("hourly_up", "2025-01-12T05", "r3", (Some(1), Some(1))),
+        // New and changed, but its day is built already (stale, if at all, is decided by
+        // Runtime::stale and passed in).
+        run("hourly_up", "2025-01-11T05", "r4", (Some(1), Some(2))),
+        run("daily_totals", "2025-01-11", "r5", (None, Some(0))),
+    ];
+    let seen: std::collections::BTreeSet<String> = ["r1".to_string()].into();
+    let got = eager::partitions_to_run(model, &graph, &runs, &seen, Vec::new(), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got, [Some("2025-01-14".to_string())]);
+    // Stale partitions are added, in key order, once.
+    let stale = vec![
+        Some("2025-01-11".to_string()),
+        Some("2025-01-14".to_string()),
+    ];
+    let got = eager::partitions_to_run(model, &graph, &runs, &seen, stale, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        got,
+        [
+            Some("2025-01-11".to_string()),
+            Some("2025-01-14".to_string())
+        ]
+    );
+}
