@@ -862,3 +862,58 @@ async fn serve_on_a_clock_that_never_moves_is_an_error_not_a_spin() {
         "the lock is released"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sql_model_with_a_cron_in_its_header_ticks_like_an_ingestion_asset() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(VirtualClock::new(t("2025-01-14T23:00:00Z")));
+    let model = "-- phlo: materialized = \"incremental\", unique_key = \"id\", partitions = \"daily\", start = \"2025-01-01\"
+-- phlo: cron = \"0 0 * * *\", freshness_hours = [24, 48]
+SELECT id, at FROM {{ ref('sched_readings') }}
+";
+    let project = Project {
+        models: leaked(vec![ProjectFile {
+            path: "marts/sched_nightly.sql",
+            text: model,
+        }]),
+        seeds: &[],
+        tests: &[],
+    };
+    let rt = runtime(
+        "modelcron",
+        dir.path(),
+        &["sched_readings"],
+        project,
+        &clock,
+    )
+    .await;
+    rt.materialize("sched_readings", "2025-01-14")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scheduler =
+        Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        scheduler
+            .schedules()
+            .iter()
+            .map(|(a, s)| (a.to_string(), s.expression().to_string()))
+            .collect::<Vec<_>>(),
+        [("sched_nightly".to_string(), "0 0 * * *".to_string())]
+    );
+    let serving = serve(&scheduler, &clock).await;
+    clock.advance(hours(2)).await;
+    let runs = serving.stop().await;
+    assert_eq!(
+        ticks(&runs, "sched_nightly"),
+        [("01-15T00:00Z".into(), "2025-01-14".into())]
+    );
+    let status = rt
+        .status_of("sched_nightly")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        status.first().and_then(|s| s.freshness),
+        Some(Freshness::Pass)
+    );
+    assert_eq!(status.first().map(|s| s.kind), Some(phlo::AssetKind::Sql));
+}
