@@ -10,8 +10,8 @@ use crate::{Error, Result};
 
 /// The partitions of the eager `asset` to run now (`None`: its unpartitioned table), in key
 /// order: its **stale** partitions (`stale`, from [`crate::Runtime::stale`]: built, then an
-/// upstream partition they read changed), and the partitions that an upstream run not in
-/// `seen` changed (a new table version) and that never succeeded. An upstream change that
+/// upstream partition they read changed), and the partitions that an upstream run whose
+/// id is not in `seen` changed (a new table version) and that never succeeded. An upstream change that
 /// maps to every partition of a partitioned asset runs its `latest` one.
 pub fn partitions_to_run(
     asset: &Asset,

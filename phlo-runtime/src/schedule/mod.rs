@@ -192,7 +192,7 @@ struct Scheduled {
     schedule: CronSchedule,
 }
 
-/// The scheduler of one runtime's warehouse.
+/// The scheduler of one runtime's warehouse. Clones share one [`Monitor`].
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     rt: Runtime,
@@ -206,6 +206,7 @@ pub struct Scheduler {
 struct Loop {
     state: SchedulerState,
     runs_version: Option<Option<i64>>,
+    /// Ids of the runs the eager evaluation has seen in this process.
     seen: Option<BTreeSet<String>>,
     /// Eager partitions whose rebuild failed: not retried until an upstream changes again.
     failed: BTreeSet<(String, Option<String>)>,
@@ -277,7 +278,8 @@ impl Scheduler {
 
     /// `serve --once`: takes the lock, runs what is due now (the newest tick of each
     /// schedule at or before now, plus the missed ones the policy keeps, and the eager
-    /// assets' changed partitions), records the cursors, releases the lock.
+    /// assets' changed partitions), records the cursors, releases the lock. Returns the
+    /// runs it made.
     pub async fn run_once(&self) -> Result<Vec<ScheduledRun>> {
         let clock = self.rt.clock().clone();
         let lock = SchedulerLock::acquire(
@@ -285,17 +287,20 @@ impl Scheduler {
             clock.now(),
             self.options.stale_lock_after,
         )?;
+        let before = self.monitor.with(|m| m.runs.len());
         let mut lp = self.start_loop();
         let result = self.evaluate(&mut lp, TickMode::Once).await;
         let released = lock.release();
         result?;
         released?;
-        Ok(self.monitor.runs())
+        Ok(self
+            .monitor
+            .with(|m| m.runs[before.min(m.runs.len())..].to_vec()))
     }
 
     /// `serve`: takes the lock, runs missed ticks by the policy, then each tick as it comes
     /// and the eager assets on upstream change, until `shutdown` completes; a run in
-    /// flight finishes first. Releases the lock. Returns every run made.
+    /// flight finishes first. Releases the lock. Returns the runs it made.
     pub async fn serve<F: Future<Output = ()>>(&self, shutdown: F) -> Result<Vec<ScheduledRun>> {
         let clock = self.rt.clock().clone();
         let mut lock = SchedulerLock::acquire(
@@ -309,13 +314,16 @@ impl Scheduler {
             missed = ?self.options.missed,
             "scheduler started"
         );
+        let before = self.monitor.with(|m| m.runs.len());
         let outcome = self.serve_locked(&mut lock, shutdown).await;
         clock.done();
         let released = lock.release();
         tracing::info!("scheduler stopped");
         outcome?;
         released?;
-        Ok(self.monitor.runs())
+        Ok(self
+            .monitor
+            .with(|m| m.runs[before.min(m.runs.len())..].to_vec()))
     }
 
     async fn serve_locked<F: Future<Output = ()>>(
@@ -375,8 +383,8 @@ impl Scheduler {
     fn start_loop(&self) -> Loop {
         Loop {
             state: SchedulerState::load(self.rt.warehouse()),
-            runs_version: None,
             seen: None,
+            runs_version: None,
             failed: BTreeSet::new(),
         }
     }
@@ -478,11 +486,19 @@ impl Scheduler {
             return Ok(false);
         }
         let mut runs = self.rt.runs().await?;
-        let seen = match lp.seen.take() {
+        let seen: BTreeSet<String> = match lp.seen.take() {
             Some(seen) => seen,
-            // The first look: runs before the scheduler started are not "new"; stale
-            // partitions still are.
-            None => runs.iter().map(|r| r.run_id.clone()).collect(),
+            // The first look of this process: the runs an earlier scheduler saw (by the
+            // watermark it left), or, on a warehouse never served, every run recorded so
+            // far — those are not "new"; stale partitions still are.
+            None => match &lp.state.runs_seen {
+                Some(watermark) => runs
+                    .iter()
+                    .filter(|r| watermark.contains(r))
+                    .map(|r| r.run_id.clone())
+                    .collect(),
+                None => runs.iter().map(|r| r.run_id.clone()).collect(),
+            },
         };
         let mut ran = false;
         for name in &self.eager {
@@ -516,6 +532,11 @@ impl Scheduler {
             }
             ran = true;
             runs = self.rt.runs().await?;
+        }
+        let watermark = state::RunsSeen::all_of(&runs);
+        if lp.state.runs_seen.as_ref() != Some(&watermark) {
+            lp.state.runs_seen = Some(watermark);
+            lp.state.save(self.rt.warehouse())?;
         }
         lp.seen = Some(runs.iter().map(|r| r.run_id.clone()).collect());
         lp.runs_version = Some(self.rt.store().version(&runs_table).await?);

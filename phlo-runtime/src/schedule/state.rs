@@ -1,8 +1,9 @@
-//! The scheduler's cursor per asset — the instant its ticks were last planned up to —
-//! kept in `<warehouse>/_phlo/scheduler_state.json`, so a restarted `serve` or the next
-//! `serve --once` knows which ticks it missed.
+//! The scheduler's cursor per asset — the instant its ticks were last planned up to — and
+//! the runs its eager evaluation has seen, kept in `<warehouse>/_phlo/scheduler_state.json`,
+//! so a restarted `serve` or the next `serve --once` knows which ticks it missed and which
+//! upstream runs are new.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -15,6 +16,49 @@ use crate::{Error, Result};
 pub struct SchedulerState {
     /// Per asset: ticks at or before this instant were run or skipped.
     pub cursors: BTreeMap<String, DateTime<Utc>>,
+    /// The runs the eager evaluation has seen (`None`: never evaluated).
+    #[serde(default)]
+    pub runs_seen: Option<RunsSeen>,
+}
+
+/// Which recorded runs a scheduler had seen when it last looked, for the next process:
+/// every run started before `until`, and those started at `until` whose ids are listed.
+/// Within one process the scheduler remembers run ids exactly; across processes a run that
+/// started before the watermark but was recorded after it counts as seen (its partitions
+/// still run if they are stale).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunsSeen {
+    /// The latest start seen.
+    pub until: Option<DateTime<Utc>>,
+    /// The runs started at `until` that were seen.
+    pub ids_at_until: BTreeSet<String>,
+}
+
+impl RunsSeen {
+    /// Everything in `runs` seen.
+    pub fn all_of(runs: &[crate::report::RunReport]) -> Self {
+        let until = runs.iter().map(|r| r.started_at).max();
+        let ids_at_until = runs
+            .iter()
+            .filter(|r| Some(r.started_at) == until)
+            .map(|r| r.run_id.clone())
+            .collect();
+        RunsSeen {
+            until,
+            ids_at_until,
+        }
+    }
+
+    /// Whether `run` was seen.
+    pub fn contains(&self, run: &crate::report::RunReport) -> bool {
+        match self.until {
+            None => false,
+            Some(until) => {
+                run.started_at < until
+                    || (run.started_at == until && self.ids_at_until.contains(&run.run_id))
+            }
+        }
+    }
 }
 
 impl SchedulerState {

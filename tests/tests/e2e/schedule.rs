@@ -917,3 +917,54 @@ SELECT id, at FROM {{ ref('sched_readings') }}
     );
     assert_eq!(status.first().map(|s| s.kind), Some(phlo::AssetKind::Sql));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_from_a_system_cron_sees_upstream_changes_made_between_calls() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(VirtualClock::new(t("2025-01-15T12:00:00Z")));
+    let project = Project {
+        models: leaked(vec![ProjectFile {
+            path: "marts/sched_mart.sql",
+            text: EAGER_MODEL,
+        }]),
+        seeds: &[],
+        tests: &[],
+    };
+    let rt = runtime(
+        "eageronce",
+        dir.path(),
+        &["sched_readings"],
+        project,
+        &clock,
+    )
+    .await;
+    // Each call is a new process: a new scheduler, reading the state the last one left.
+    let once = || async {
+        Scheduler::new(&rt, ScheduleOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert!(once().await.is_empty());
+    clock.jump(Duration::from_secs(60));
+    rt.materialize("sched_readings", "2025-01-14")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    clock.jump(Duration::from_secs(60));
+    let runs = once().await;
+    let got: Vec<(String, Option<String>, Cause)> = runs
+        .iter()
+        .map(|r| (r.asset.clone(), r.partition.clone(), r.cause))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "sched_mart".to_string(),
+            Some("2025-01-14".to_string()),
+            Cause::Eager
+        )]
+    );
+    clock.jump(Duration::from_secs(60));
+    assert!(once().await.is_empty(), "seen: not run again");
+}
