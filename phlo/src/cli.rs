@@ -146,7 +146,8 @@ enum Command {
     },
     /// Run every asset's `cron` in-process (one scheduler per warehouse; a second one
     /// exits with code 2 naming the holder), and the eager assets on upstream change;
-    /// SIGTERM or Ctrl-C stops it after the runs in flight.
+    /// SIGTERM or Ctrl-C stops it after the runs in flight. Prints the runs it made and
+    /// exits 1 if one failed.
     Serve {
         /// Run what is due now and exit (for a system cron).
         #[arg(long)]
