@@ -24,6 +24,8 @@
 //!   Parquet encode of the same rows).
 //! - backfills (`--only backfill`; see `backfill.rs`): a 365-day backfill of 1,000 rows a
 //!   day at `--parallel` 1 and 2, and 10,000 hourly partitions of 10 rows (peak RSS).
+//! - `scheduler-idle` (`--only idle`; see `idle.rs`): the CPU time `serve` spends over
+//!   `--idle-seconds N` (60) of wall time with nothing due.
 //!
 //! Flags: `--rows N` (1,000,000), `--base-partitions N` (10), `--quick` (rows / 10),
 //! `--json PATH`, `--warehouse DIR` (default: a temporary directory next to the binary,
@@ -46,6 +48,7 @@ mod backfill;
 mod checks;
 mod compare;
 mod generate;
+mod idle;
 mod overhead;
 mod report;
 mod scenario;
@@ -112,6 +115,8 @@ pub struct Config {
     pub day_rows: u64,
     /// `--quick` was given (sizes scaled down; printed with the targets).
     pub quick: bool,
+    /// Idle scheduler: seconds measured.
+    pub idle_seconds: u64,
     /// Internal: run this scenario and print its outcome as JSON.
     #[serde(skip)]
     pub scenario: Option<String>,
@@ -135,19 +140,20 @@ impl Default for Config {
             samples: overhead::FULL_SAMPLES,
             day_rows: overhead::DAY_ROWS,
             quick: false,
+            idle_seconds: idle::DEFAULT_SECONDS,
             scenario: None,
         }
     }
 }
 
 const USAGE: &str = "usage: phlo-bench [--rows N] [--base-partitions N] [--quick] [--json PATH] \
-[--warehouse DIR] [--only fresh|upsert|tables|history|overhead] [--repeat N] [--dup-fraction F] \
+[--warehouse DIR] [--only fresh|upsert|tables|history|overhead|idle] [--idle-seconds N] [--repeat N] [--dup-fraction F] \
 [--update-fraction F] [--upsert-dup-fraction F] [--seed-with-merge] [--days N] [--other-tables N] \
 [--samples N] [--day-rows N]";
 
 /// Values of `--only`.
-const GROUPS: [&str; 6] = [
-    "fresh", "upsert", "tables", "history", "overhead", "backfill",
+const GROUPS: [&str; 7] = [
+    "fresh", "upsert", "tables", "history", "overhead", "backfill", "idle",
 ];
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError> {
@@ -171,6 +177,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError
             "--only" => cfg.only = Some(value()?),
             "--repeat" => cfg.repeat = value()?.parse()?,
             "--scenario" => cfg.scenario = Some(value()?),
+            "--idle-seconds" => cfg.idle_seconds = value()?.parse()?,
             "--seed-with-merge" => cfg.seed_with_merge = true,
             "--days" => days = Some(value()?.parse()?),
             "--other-tables" => other_tables = Some(value()?.parse()?),
@@ -220,6 +227,11 @@ async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
         .warehouse
         .clone()
         .ok_or("--scenario needs --warehouse")?;
+    if name == "scheduler-idle" {
+        let outcome = idle::run(&warehouse, cfg.idle_seconds).await?;
+        println!("{}", serde_json::to_string(&outcome)?);
+        return Ok(());
+    }
     if name == "checks" {
         let runs = checks::run(&warehouse).await?;
         println!("{}", serde_json::to_string(&runs)?);
@@ -289,6 +301,8 @@ fn spawn<T: serde::de::DeserializeOwned>(
         .arg(cfg.other_tables.to_string())
         .arg("--samples")
         .arg(cfg.samples.to_string())
+        .arg("--idle-seconds")
+        .arg(cfg.idle_seconds.to_string())
         .arg("--day-rows")
         .arg(cfg.day_rows.to_string())
         .stdin(Stdio::null())
@@ -436,6 +450,18 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
     // Only when asked for: 10,000 hourly partitions take a while.
     if cfg.only.as_deref() == Some("backfill") {
         backfill::run(cfg, &root)?;
+    }
+    if runs_group("idle") {
+        settle();
+        let idle: idle::IdleOutcome = spawn(cfg, "scheduler-idle", &root.join("idle"))?;
+        println!(
+            "scheduler idle: {:.3} s CPU over {:.0} s ({:.3}% of a core, target < 1%), {} wake-ups, {} runs",
+            idle.cpu_s,
+            idle.wall_s,
+            idle.core_fraction * 100.0,
+            idle.wakeups,
+            idle.runs
+        );
     }
     let find = |name: &str| sampled.iter().find(|s| s.scenario == name);
     let sets = overhead::Sets {

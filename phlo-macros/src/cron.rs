@@ -1,10 +1,15 @@
-//! A small, strict validator for 5-field cron expressions, run at compile time on `cron = "…"`.
+//! The compile-time check of `cron = "…"`: the expression must parse with **croner**, the
+//! crate the scheduler runs it with, configured as the scheduler configures it (5 fields,
+//! no seconds, no year), so what compiles is what runs.
 //!
-//! Fields: minute (0-59), hour (0-23), day-of-month (1-31), month (1-12 or `JAN`-`DEC`),
-//! day-of-week (0-7, 0 and 7 both Sunday, or `SUN`-`SAT`); names are case-insensitive.
-//! Each field is a comma list of `*`, `n`, `a-b`, `*/n` or `a-b/n`. The macros `@hourly`,
-//! `@daily`, `@weekly`, `@monthly`, `@yearly` and `@annually` stand for a whole expression.
-//! Seconds, `?`, `L`, `W`, `#` and wrapping ranges are not supported.
+//! croner decides; this module only words its refusals. Fields: minute (0-59), hour (0-23),
+//! day-of-month (1-31), month (1-12 or `JAN`-`DEC`), day-of-week (0-7, 0 and 7 both
+//! Sunday, or `SUN`-`SAT`); names are case-insensitive. Each field is a comma list of `*`,
+//! `n`, `a-b`, `*/n` or `a-b/n`; croner also takes `L`, `W`, `#` and a `+` day-of-week
+//! prefix. The macros `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly` and
+//! `@annually` stand for a whole expression. When croner rejects an expression, the first
+//! field found at fault is named with what to write instead; when no rule here explains
+//! the refusal, croner's own message is given.
 
 use std::fmt;
 
@@ -106,8 +111,29 @@ const MACROS: [&str; 6] = [
 const SYNTAX: &str =
     "each field takes `*`, a number, `a-b`, `*/n`, `a-b/n` or a comma list of these";
 
-/// Accepts a valid expression, or says what is wrong with it.
+/// The parser the scheduler uses (`phlo_runtime::schedule`): 5 fields, no seconds, no
+/// year. Keep the two in step.
+fn parser() -> croner::parser::CronParser {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .year(croner::parser::Year::Disallowed)
+        .build()
+}
+
+/// Accepts what croner accepts, or says what is wrong with the expression.
 pub(crate) fn check(expression: &str) -> Result<(), CronError> {
+    let refusal = match parser().parse(expression) {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    match explain(expression) {
+        Err(worded) => Err(worded),
+        Ok(()) => Err(CronError::whole(refusal.to_string())),
+    }
+}
+
+/// Words a refusal: the first field at fault and what to write instead.
+fn explain(expression: &str) -> Result<(), CronError> {
     let expression = expression.trim();
     if expression.starts_with('@') {
         return check_macro(expression);

@@ -120,6 +120,25 @@ pub enum Error {
     /// A selection (`--select`) does not parse or names no asset. Fix the selection.
     #[error("{0}")]
     Selection(Box<crate::graph::SelectionError>),
+    /// An asset's `cron` does not parse (croner's grammar, 5 fields). Its author must fix it.
+    #[error("asset `{asset}` has an invalid schedule `{cron}`: {reason}")]
+    InvalidSchedule {
+        /// The asset.
+        asset: String,
+        /// The expression.
+        cron: String,
+        /// croner's words.
+        reason: String,
+    },
+    /// Another scheduler holds the warehouse's scheduler lock: stop it first, or, if that
+    /// process is gone on another host, wait for its heartbeat to age out.
+    #[error("another scheduler is serving this warehouse: {holder} (lock file {path})")]
+    SchedulerLocked {
+        /// The lock file.
+        path: String,
+        /// Who holds it: pid, host, start and last heartbeat.
+        holder: String,
+    },
     /// An invalid command-line or API argument. The caller must fix it.
     #[error("invalid argument: {message}")]
     InvalidArgument {
@@ -297,6 +316,8 @@ impl Error {
             | Error::Graph(_)
             | Error::Selection(_)
             | Error::InvalidArgument { .. }
+            | Error::InvalidSchedule { .. }
+            | Error::SchedulerLocked { .. }
             | Error::Sql { .. } => ErrorClass::Usage,
         }
     }

@@ -16,6 +16,10 @@
 //!             order, ready waves, selections (`+name tag:daily,group:wells`), the
 //!             partitions an edge maps, Mermaid / DOT / JSON drawings
 //!     │
+//!  schedule   cron ticks (croner, in each asset's time zone) → the partition each tick
+//!             completes; missed-tick policy; the warehouse's scheduler lock; eager
+//!             automation on upstream change; the loop sleeps on the runtime's Clock
+//!     │
 //!  exec       runs a plan: RunContext per step (ids, clock, deadline, timings) apart from
 //!             the RunReport it fills; one Session owns DataFusion over a lazy catalog;
 //!             a failed step returns its report with the error
@@ -33,6 +37,7 @@ pub mod plan;
 pub mod quality;
 pub mod registry;
 pub mod report;
+pub mod schedule;
 pub mod transform;
 
 pub use error::{BoxError, Error, ErrorClass, Result, SchemaConflict};

@@ -14,7 +14,8 @@
 //! app check TABLE [--partition KEY]
 //! app sql "SELECT …"
 //! app runs [--asset NAME] [--limit N]
-//! app status [--asset NAME]
+//! app status [SELECTION]
+//! app serve [--once] [--catch-up N | --skip-missed] [--eager SELECTION]
 //! ```
 //!
 //! Keys are in the asset's partition form (`2025-01-15`, `2025-01-15T07`, `2025-01`, a
@@ -158,9 +159,31 @@ enum Command {
     },
     /// Freshness of each asset and partition (exit code 1 when any asset FAILs).
     Status {
-        /// Only this asset.
+        /// The assets (dbt's selection syntax, as `build`; default: every asset).
+        #[arg(default_value = "*")]
+        select: String,
+        /// Only this asset (the same as giving its name as the selection).
         #[arg(long)]
         asset: Option<String>,
+    },
+    /// Run every asset's `cron` in-process (one scheduler per warehouse; a second one
+    /// exits with code 2 naming the holder), and the eager assets on upstream change;
+    /// SIGTERM or Ctrl-C stops it after the runs in flight. Prints the runs it made and
+    /// exits 1 if one failed.
+    Serve {
+        /// Run what is due now and exit (for a system cron).
+        #[arg(long)]
+        once: bool,
+        /// Run up to N ticks missed while no scheduler ran, the newest ones (default 1).
+        #[arg(long, value_name = "N", conflicts_with = "skip_missed")]
+        catch_up: Option<u32>,
+        /// Run none of the ticks missed while no scheduler ran.
+        #[arg(long)]
+        skip_missed: bool,
+        /// Also run these assets eagerly when an upstream partition changes (selection
+        /// syntax; SQL models can say `automation = "eager"` in their header instead).
+        #[arg(long)]
+        eager: Option<String>,
     },
     /// Show recorded runs, newest last.
     Runs {
@@ -208,7 +231,12 @@ where
             return ExitCode::from(code);
         }
     };
-    install_logging(cli.verbose, cli.quiet);
+    // `serve` reports its ticks at info level: shown unless asked to be quiet.
+    let verbose = match cli.command {
+        Command::Serve { .. } => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    install_logging(verbose, cli.quiet);
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -589,13 +617,61 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Status { asset } => {
-            let statuses: Vec<crate::AssetStatus> = rt
-                .status()
-                .await?
-                .into_iter()
-                .filter(|s| asset.as_deref().is_none_or(|a| s.asset == a))
-                .collect();
+        Command::Serve {
+            once,
+            catch_up,
+            skip_missed,
+            eager,
+        } => {
+            let missed = match (catch_up, skip_missed) {
+                (_, true) => crate::schedule::MissedTicks::Skip,
+                (Some(n), false) => crate::schedule::MissedTicks::CatchUp(n),
+                (None, false) => crate::schedule::MissedTicks::default(),
+            };
+            let mut options = crate::schedule::ScheduleOptions::default().missed(missed);
+            if let Some(select) = eager {
+                for name in rt.select(&select, None)? {
+                    if rt.registry().get(&name).is_ok() {
+                        options = options.eager(name);
+                    }
+                }
+            }
+            let scheduler = crate::schedule::Scheduler::new(&rt, options)?;
+            let runs = if once {
+                scheduler.run_once().await?
+            } else {
+                scheduler.serve(shutdown_signal()).await?
+            };
+            if cli.json {
+                out(&serde_json::to_string_pretty(&runs)?);
+            } else {
+                let mut t = table_of(&["asset", "cause", "partition", "status", "run", "error"]);
+                for r in &runs {
+                    t.add_row(vec![
+                        r.asset.clone(),
+                        match r.cause {
+                            crate::schedule::Cause::Tick { at } => {
+                                format!("tick {}", at.to_rfc3339())
+                            }
+                            crate::schedule::Cause::Eager => "eager".into(),
+                        },
+                        r.partition.clone().unwrap_or_else(|| "-".into()),
+                        r.status.to_string(),
+                        r.run_id.clone().unwrap_or_default(),
+                        r.error.clone().unwrap_or_default(),
+                    ]);
+                }
+                out(&t.to_string());
+            }
+            Ok(if runs.iter().any(|r| r.status == RunStatus::Failed) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Status { select, asset } => {
+            let select = asset.unwrap_or(select);
+            let statuses: Vec<crate::AssetStatus> = rt.status_of(&select).await?;
             if cli.json {
                 out(&serde_json::to_string_pretty(&statuses)?);
             } else {
@@ -615,7 +691,9 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
                             .clone()
                             .map_or_else(|| "(asset)".into(), |p| format!("latest: {p}")),
                         text(s.freshness),
-                        String::new(),
+                        s.last_commit
+                            .map(|t| format!("commit {}", t.to_rfc3339()))
+                            .unwrap_or_default(),
                         String::new(),
                         String::new(),
                     ]);
@@ -749,6 +827,43 @@ fn describe_text(d: &crate::AssetDescription) -> String {
         lines.push(format!("column lineage unavailable: {why}"));
     }
     lines.join("\n")
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C). The handlers are installed at once, so a
+/// signal during the first runs is not lost. If they cannot be installed, the future never
+/// completes and the log says so.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let handlers = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        );
+        async move {
+            match handlers {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM received"),
+                        _ = int.recv() => tracing::info!("SIGINT received"),
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "signal handlers could not be installed");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async move {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!(error = %e, "Ctrl-C handler could not be installed");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }
 
 fn print_plan(plan: &crate::RunPlan, json: bool) -> Result<()> {

@@ -41,7 +41,8 @@
 //!      │                 (coerce → validate → metadata → dedup) ─▶ phlo_ingest::write
 //!      │                 (plan vs table → one Delta commit) ─▶ _phlo.runs
 //!      ├─ backfill, sql (DataFusion over every `ns.table`), runs
-//!      └─ cli::main: list | materialize | backfill | sql | runs
+//!      ├─ schedule::Scheduler: serve (cron ticks, eager automation) on the Clock
+//!      └─ cli::main: list | build | materialize | backfill | sql | runs | status | serve
 //! ```
 
 pub mod cli;
@@ -75,12 +76,18 @@ pub mod registry {
     pub use phlo_runtime::registry::*;
 }
 
+/// The scheduler behind `serve`: cron ticks, missed-tick policy, the warehouse lock, eager
+/// automation.
+pub mod schedule {
+    pub use phlo_runtime::schedule::*;
+}
+
 /// The plan: what a run will do, decided before anything runs.
 pub mod plan {
     pub use phlo_runtime::plan::*;
 }
 pub use phlo_core::clock::{
-    Clock, FixedClock, RunIdGenerator, SequentialRunIds, SystemClock, UuidRunIds,
+    Clock, FixedClock, RunIdGenerator, SequentialRunIds, SystemClock, UuidRunIds, VirtualClock,
 };
 pub use phlo_core::partition::{
     PartitionContext, PartitionKey, PartitionScope, PartitionsDef, TimeWindow,

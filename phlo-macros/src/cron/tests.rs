@@ -20,8 +20,30 @@ fn accepts_the_supported_syntax() {
         "@monthly",
         "@yearly",
         "@annually",
+        // croner's extensions: last day, nth weekday, nearest weekday, dom-and-dow.
+        "0 0 L * *",
+        "0 0 * * 5#2",
+        "0 0 15W * *",
+        "0 0 1 * +MON",
     ] {
         assert_eq!(check(ok), Ok(()), "{ok}");
+    }
+}
+
+#[test]
+fn what_croner_refuses_and_no_rule_words_gets_its_message() {
+    // Every refusal carries the prefix; the wording of out-of-range values is ours.
+    for bad in [
+        "0 25 * * *",
+        "@every_minute",
+        "* * * JANUARY *",
+        "5/15 * * * *",
+    ] {
+        let message = error(bad).to_string();
+        assert!(
+            message.starts_with("invalid cron expression: "),
+            "{message}"
+        );
     }
 }
 
@@ -61,7 +83,6 @@ fn steps_need_a_range_and_a_positive_size() {
             .contains("write `*/15` or `5-59/15`")
     );
     assert!(error("*/0 * * * *").to_string().contains("from 1 to 59"));
-    assert!(error("*/60 * * * *").to_string().contains("from 1 to 59"));
     assert!(error("*/x * * * *").to_string().contains("step `x`"));
     assert!(error("1-5/ * * * *").to_string().contains("step ``"));
 }
@@ -79,7 +100,6 @@ fn malformed_items_are_rejected() {
             .to_string()
             .contains("goes backwards")
     );
-    assert!(error("1,,2 * * * *").to_string().contains("empty entry"));
     assert!(error("-1 * * * *").to_string().contains("not a number"));
     assert!(error("? * * * *").to_string().contains("not a number"));
     assert!(
@@ -87,7 +107,11 @@ fn malformed_items_are_rejected() {
             .to_string()
             .contains("or a name JAN-DEC")
     );
-    assert!(error("* * * * L").to_string().contains("or a name SUN-SAT"));
+    assert!(
+        error("* * * * MONDAY")
+            .to_string()
+            .contains("or a name SUN-SAT")
+    );
     assert!(
         error("99999999999 * * * *")
             .to_string()

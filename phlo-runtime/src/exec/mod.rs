@@ -47,7 +47,8 @@ use crate::{Error, Result};
 
 pub use audit::QualityRun;
 pub use catalog::Session;
-pub use status::{AssetStatus, Freshness, PartitionStatus};
+pub(crate) use runs::runs_table;
+pub use status::{AssetStatus, Freshness, PartitionStatus, freshness_hours_of};
 
 /// Marker for materializing an unpartitioned asset: `rt.materialize("x", Unpartitioned)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +240,11 @@ impl Runtime {
             clock: Arc::new(SystemClock),
             run_ids: Arc::new(UuidRunIds),
         }
+    }
+
+    /// The clock runs and the scheduler read and wait on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The warehouse directory.

@@ -1,5 +1,14 @@
 //! Freshness (SEMANTICS §7): `freshness_hours = (warn, error)` judged per asset and per
-//! partition from the latest successful runs, read from `_phlo.runs` once.
+//! partition, read from `_phlo.runs` once.
+//!
+//! - A **partition** is judged by the age of its latest successful run: a run that found
+//!   nothing new still says the partition is up to date.
+//! - An **asset** is judged by its latest complete partition (static keys: the stalest
+//!   key; unpartitioned: the table's latest run) **and by its table's latest commit**:
+//!   the worse of the two verdicts. The commit's time is the start of the phlo run that
+//!   made it (the injected clock); a table never committed is UNKNOWN whatever its runs
+//!   say. So an asset whose runs keep succeeding while its table has not changed for
+//!   longer than `error` hours FAILs, though each partition reads PASS.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +17,7 @@ use serde::Serialize;
 
 use super::Runtime;
 use crate::Result;
-use crate::registry::Asset;
+use crate::registry::{Asset, AssetKind, AssetSource};
 use crate::report::{RunReport, RunStatus};
 
 /// How fresh an asset or a partition is.
@@ -19,9 +28,10 @@ pub enum Freshness {
     Pass,
     /// Younger than `error` hours.
     Warn,
-    /// Older than `error` hours — or, for an asset, its latest partition never succeeded.
+    /// Older than `error` hours — or, for an asset, its latest partition never succeeded
+    /// or its table's latest commit is older than `error` hours.
     Fail,
-    /// Never materialized successfully.
+    /// Never materialized successfully (for an asset: its table was never committed).
     Unknown,
 }
 
@@ -57,8 +67,12 @@ pub struct PartitionStatus {
 pub struct AssetStatus {
     /// Asset.
     pub asset: String,
+    /// Its kind (ingestion, sql, seed).
+    pub kind: AssetKind,
     /// Its table.
     pub table: String,
+    /// When the table's latest commit by a phlo run was made (that run's start).
+    pub last_commit: Option<DateTime<Utc>>,
     /// `(warn, error)` hours, when declared.
     pub freshness_hours: Option<(f64, f64)>,
     /// The partition the asset's freshness is judged by: the latest complete one.
@@ -79,22 +93,69 @@ fn judge(age_hours: Option<f64>, hours: Option<(f64, f64)>) -> Option<Freshness>
     })
 }
 
+/// The `freshness_hours` of an asset: `#[ingestion(freshness_hours = …)]`, or a SQL
+/// model's `freshness_hours` header key.
+pub fn freshness_hours_of(asset: &Asset) -> Option<(f64, f64)> {
+    asset
+        .descriptor
+        .spec
+        .freshness_hours
+        .or(match &asset.source {
+            AssetSource::Sql(model) => model.config.freshness_hours,
+            _ => None,
+        })
+}
+
+/// The worse of two verdicts: FAIL over WARN over PASS; UNKNOWN only when either is.
+fn worse(a: Option<Freshness>, b: Option<Freshness>) -> Option<Freshness> {
+    let rank = |f: Freshness| match f {
+        Freshness::Pass => 0,
+        Freshness::Warn => 1,
+        Freshness::Fail => 2,
+        Freshness::Unknown => 3,
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if rank(a) >= rank(b) { a } else { b }),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 impl Runtime {
-    /// The freshness of every ingestion asset and of each of its partitions at the
+    /// The freshness of every materialized asset — ingestion assets, SQL models (views
+    /// store nothing and are left out), seeds — and of each of its partitions at the
     /// runtime's clock. An asset is judged by its **latest complete partition** (for
     /// static keys, by its stalest key), not by whichever partition ran last, so
-    /// backfilling an old partition does not make a stale asset look fresh.
+    /// backfilling an old partition does not make a stale asset look fresh; and by its
+    /// table's latest commit (the module's rules).
     pub async fn status(&self) -> Result<Vec<AssetStatus>> {
+        self.status_of("*").await
+    }
+
+    /// [`Runtime::status`] of the assets of a selection (dbt's syntax, as `build`).
+    pub async fn status_of(&self, select: &str) -> Result<Vec<AssetStatus>> {
+        let chosen = self.select(select, None)?;
         let runs = self.runs().await?;
         let now = self.clock.now();
         let mut by_asset: BTreeMap<&str, Vec<&RunReport>> = BTreeMap::new();
+        let mut last_commit: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
         for r in &runs {
             by_asset.entry(r.asset.as_str()).or_default().push(r);
+            if r.status == RunStatus::Success && r.table_version_after > r.table_version_before {
+                let t = last_commit.entry(r.table.as_str()).or_insert(r.started_at);
+                *t = (*t).max(r.started_at);
+            }
         }
         let mut out = Vec::new();
         for a in self.registry.iter() {
+            if a.is_view() || !chosen.iter().any(|n| n == a.descriptor.name) {
+                continue;
+            }
             let asset_runs = by_asset.get(a.descriptor.name).map_or(&[][..], |v| v);
-            let mut status = asset_status(a, asset_runs, now);
+            let table = a.table.to_string();
+            let committed = self.store.version(&a.table).await?.is_some();
+            let commit = last_commit.get(table.as_str()).copied();
+            let mut status = asset_status(a, asset_runs, now, committed, commit);
             let stale = self.stale_in(a.descriptor.name, &runs)?;
             for p in &mut status.partitions {
                 p.stale = stale.contains(&p.partition);
@@ -105,8 +166,14 @@ impl Runtime {
     }
 }
 
-fn asset_status(a: &Asset, runs: &[&RunReport], now: DateTime<Utc>) -> AssetStatus {
-    let hours = a.descriptor.spec.freshness_hours;
+fn asset_status(
+    a: &Asset,
+    runs: &[&RunReport],
+    now: DateTime<Utc>,
+    committed: bool,
+    last_commit: Option<DateTime<Utc>>,
+) -> AssetStatus {
+    let hours = freshness_hours_of(a);
     let mut last: BTreeMap<Option<String>, Option<DateTime<Utc>>> = BTreeMap::new();
     for r in runs {
         let entry = last.entry(r.partition.clone()).or_insert(None);
@@ -151,9 +218,23 @@ fn asset_status(a: &Asset, runs: &[&RunReport], now: DateTime<Utc>) -> AssetStat
             (latest, f)
         }
     };
+    // The table's side: never committed → UNKNOWN; its latest commit judged like a run
+    // (a version no phlo run recorded has no known time and leaves the runs' verdict).
+    let table_verdict = match (hours, committed, last_commit) {
+        (None, _, _) => None,
+        (Some(_), false, _) => Some(Freshness::Unknown),
+        (Some(_), true, None) => None,
+        (Some(_), true, Some(t)) => judge(age(Some(t)), hours),
+    };
+    let freshness = match table_verdict {
+        Some(Freshness::Unknown) => Some(Freshness::Unknown),
+        other => worse(freshness, other),
+    };
     AssetStatus {
         asset: a.descriptor.name.to_string(),
+        kind: a.kind(),
         table: a.table.to_string(),
+        last_commit,
         freshness_hours: hours,
         latest_partition,
         freshness,

@@ -21,7 +21,7 @@ use arrow::datatypes::{DataType, Schema as ArrowSchema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use phlo_core::schema::{FieldDef, FieldType, SchemaDef, SchemaPolicy};
 
-pub use model::{Materialized, ModelConfig, OnSchemaChange, SqlModel, parse_model};
+pub use model::{Automation, Materialized, ModelConfig, OnSchemaChange, SqlModel, parse_model};
 
 /// One file of a project, embedded in the binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

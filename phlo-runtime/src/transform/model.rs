@@ -13,6 +13,10 @@
 //! -- phlo: partitions = "daily", start = "2024-01-01", group = "wells", tags = ["daily"]
 //! SELECT ... FROM {{ ref('stg_well_production') }}
 //! ```
+//!
+//! `cron = "0 6 * * *"` schedules the model for `serve`, `automation = "eager"` runs it
+//! when an upstream changes, and `freshness_hours = [24, 48]` gives `status` its
+//! thresholds.
 
 use std::collections::BTreeSet;
 
@@ -94,10 +98,27 @@ pub struct ModelConfig {
     /// With a declared schema: `false` quarantines invalid rows instead of failing the run.
     #[serde(default = "default_strict")]
     pub strict_validation: bool,
+    /// Schedule (5-field cron, croner's grammar) that `serve` runs the model on.
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// Freshness thresholds `[warn, error]` in hours, judged by `status`.
+    #[serde(default)]
+    pub freshness_hours: Option<(f64, f64)>,
+    /// `"eager"`: `serve` runs the partitions an upstream change maps to.
+    #[serde(default)]
+    pub automation: Option<Automation>,
 }
 
 fn default_strict() -> bool {
     true
+}
+
+/// When `serve` runs a model besides its `cron`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Automation {
+    /// As soon as an upstream partition it maps to gets a new table version.
+    Eager,
 }
 
 fn default_materialized() -> Materialized {
@@ -133,6 +154,9 @@ impl Default for ModelConfig {
             mappings: Default::default(),
             schema: None,
             strict_validation: true,
+            cron: None,
+            freshness_hours: None,
+            automation: None,
         }
     }
 }

@@ -12,6 +12,7 @@ mod partitions;
 mod registry;
 mod retries;
 mod rust_transforms;
+mod schedule;
 mod storage;
 mod strategies;
 mod support;
