@@ -310,6 +310,13 @@ async fn execute(cli: Cli, project: crate::Project) -> Result<ExitCode> {
         .project(project)
         .build()
         .await?;
+    let code = command(&rt, cli).await;
+    // Checkpoints due after the last commits are written before the process ends.
+    rt.settle().await;
+    code
+}
+
+async fn command(rt: &Runtime, cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Build {
             select,

@@ -142,6 +142,10 @@ pub trait TableStore: Send + Sync + std::fmt::Debug {
     /// A human-readable location of the warehouse.
     fn location(&self) -> String;
 
+    /// Waits for the maintenance a store does after its commits returned (a Delta store's
+    /// checkpoints). A process calls it before it exits; nothing is lost without it.
+    async fn settle(&self) {}
+
     /// The table's current version; `None` when it does not exist.
     async fn version(&self, table: &TableName) -> Result<Option<i64>>;
 

@@ -477,3 +477,40 @@ async fn writers_creating_one_table_at_once_lose_with_a_conflict() -> crate::Res
     assert_eq!(store.version(&t).await?, Some(0));
     Ok(())
 }
+
+#[tokio::test]
+async fn checkpoints_are_written_after_their_commit_returns_and_settle_waits_for_them()
+-> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let store = DeltaStore::open(dir.path())?;
+    let t = TableName::parse("silver.items")?;
+    // Version 9 is the tenth commit: the one `delta.checkpointInterval = 10` checkpoints.
+    for i in 0..12 {
+        store
+            .commit(
+                &t,
+                write(
+                    WriteOp::Append {
+                        batches: vec![batch(&[i], 20103)],
+                    },
+                    i + 1,
+                ),
+            )
+            .await?;
+    }
+    store.settle().await;
+    let log = store.table_dir(&t).join("_delta_log");
+    assert!(
+        log.join("00000000000000000009.checkpoint.parquet")
+            .is_file()
+    );
+    assert!(log.join("_last_checkpoint").is_file());
+    assert!(!log.join("00000000000000000010.checkpoint.parquet").exists());
+    // A store opening the table afresh reads it from the checkpoint and the entries after.
+    let fresh = DeltaStore::open(dir.path())?;
+    assert_eq!(fresh.version(&t).await?, Some(11));
+    let mut ids = contents_ids(&fresh, &t).await?;
+    ids.sort_unstable();
+    assert_eq!(ids, (0..12).collect::<Vec<_>>());
+    Ok(())
+}

@@ -339,6 +339,13 @@ impl Runtime {
         self.session.context().await
     }
 
+    /// Waits for the storage maintenance still running after commits returned (a Delta
+    /// table's checkpoints, written off the run's path). The CLI calls it before exiting; a
+    /// program that ends without it loses nothing but a checkpoint.
+    pub async fn settle(&self) {
+        self.store.settle().await;
+    }
+
     /// The asset graph of the registry.
     pub fn graph(&self) -> &crate::graph::AssetGraph {
         &self.graph
