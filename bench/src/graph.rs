@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use phlo::chrono::TimeZone;
 use phlo::prelude::*;
-use phlo::{FixedClock, PartitionSelection, Project, ProjectFile, Registry, SequentialRunIds};
+use phlo::{FixedClock, PartitionSelection, Project, ProjectFile, SequentialRunIds};
 use serde::{Deserialize, Serialize};
 
 use crate::Config;
@@ -452,6 +452,9 @@ pub fn print(cfg: &Config, o: &GraphOutcome) {
              size is not the figure"
         );
     }
+    if cfg!(debug_assertions) {
+        println!("  debug build: these figures are not the release figures the targets are for");
+    }
     println!();
     let cells: Vec<Vec<String>> = figures(o)
         .iter()
@@ -478,6 +481,7 @@ pub fn print(cfg: &Config, o: &GraphOutcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phlo::Registry;
 
     #[test]
     fn layers_add_up_to_the_models() {

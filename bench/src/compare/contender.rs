@@ -91,7 +91,7 @@ pub struct S5Production {
 /// S5's ingestion: the whole production table from its Parquet file, validated and
 /// merged by (well, day) into `bronze.well_production`.
 #[ingestion(table = "bronze.well_production", unique_key = ["well_code", "production_date"],
-            schema = S5Production, group = "wells")]
+            schema = S5Production, group = "wells", partitioned = false)]
 fn s5_well_production(_ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
     phlo::io::read_parquet(input()?)
 }

@@ -322,7 +322,8 @@ fn verdict(lines: &[Line], fields: &[&str], skip: &[&str]) -> Option<String> {
 
 struct Bench {
     opts: Options,
-    workload: Workload,
+    /// S1–S4's input (generated only when one of them runs).
+    workload: Option<Workload>,
     phlo: Contender,
     floor: Contender,
     polars: Contender,
@@ -335,6 +336,12 @@ struct Bench {
 }
 
 impl Bench {
+    fn workload(&self) -> Result<&Workload, BoxError> {
+        self.workload
+            .as_ref()
+            .ok_or_else(|| "S1–S4's input was not generated".into())
+    }
+
     /// Builds (or reuses) `c`'s base table; returns the directory holding it.
     fn base(&self, c: &Contender) -> Result<PathBuf, BoxError> {
         let dir = self.runs_dir.join(c.slug()).join("base");
@@ -344,7 +351,7 @@ impl Bench {
             .and_then(|m| m.modified())
             .map(|t| format!("{t:?}"))
             .unwrap_or_default();
-        let key = format!("{:?} {modified}", self.workload.config);
+        let key = format!("{:?} {modified}", self.workload()?.config);
         if dir.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == key) {
             return Ok(dir);
         }
@@ -361,7 +368,7 @@ impl Bench {
             &[
                 "setup".into(),
                 "--input".into(),
-                self.workload.base.display().to_string(),
+                self.workload()?.base.display().to_string(),
                 "--target".into(),
                 c.target(&dir).display().to_string(),
             ],
@@ -429,7 +436,7 @@ impl Bench {
     }
 
     fn s1(&self) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.polars, &self.duckdb, &self.floor];
         eprintln!("phlo-bench: S1 fresh ...");
         let lines = self.measure(&contenders, w.s1_rows, &|c| {
@@ -462,7 +469,7 @@ impl Bench {
     }
 
     fn s2(&self) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.polars, &self.duckdb];
         let mut bases = Vec::new();
         for c in contenders {
@@ -503,7 +510,7 @@ impl Bench {
     }
 
     fn s3(&self, invalid: bool) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.pandera, &self.polars, &self.duckdb];
         let (input, rows, pct) = if invalid {
             (
@@ -551,7 +558,7 @@ impl Bench {
     }
 
     fn s4(&self) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.polars, &self.duckdb];
         let mut bases = Vec::new();
         for c in contenders {
@@ -602,10 +609,34 @@ impl Bench {
                 dir.display().to_string(),
             ])
         })?;
-        let mut s = ScenarioResult {
+        let find = |name: &str| lines.iter().find(|l| l.contender == name);
+        let mut targets = Vec::new();
+        let mut split = String::new();
+        if let (Some(p), Some(d)) = (find("phlo"), find("dbt-duckdb")) {
+            let r = p.seconds / d.seconds;
+            targets.push(Target {
+                what: "phlo faster than dbt-duckdb (phlo / dbt-duckdb < 1)".into(),
+                met: r < 1.0,
+                figure: format!("phlo / dbt-duckdb {r:.2}"),
+            });
+            let rss = p.peak_rss_mib / d.peak_rss_mib;
+            targets.push(Target {
+                what: "phlo's peak RSS lower than dbt-duckdb's".into(),
+                met: rss < 1.0,
+                figure: format!(
+                    "phlo {:.0} MiB, dbt-duckdb {:.0} MiB ({rss:.2})",
+                    p.peak_rss_mib, d.peak_rss_mib
+                ),
+            });
+            let part = |k: &str| p.result.get(k).and_then(Value::as_f64);
+            if let (Some(i), Some(b)) = (part("ingest_s"), part("build_s")) {
+                split = format!("; phlo: ingestion {i:.2} s + build {b:.2} s");
+            }
+        }
+        let s = ScenarioResult {
             id: "S5".into(),
             title: format!(
-                "well-production graph: {} rows ({} wells × {} days) → 3 seeds + 6 models, build",
+                "well-production graph: {} rows ({} wells × {} days) → 3 seeds + 6 models{split}",
                 w.rows, w.wells, w.days
             ),
             rows: w.rows,
@@ -615,34 +646,8 @@ impl Bench {
                 &[],
             ),
             lines,
-            targets: Vec::new(),
+            targets,
         };
-        if let (Some(p), Some(d)) = (s.line("phlo"), s.line("dbt-duckdb")) {
-            let r = p.seconds / d.seconds;
-            s.targets.push(Target {
-                what: "phlo faster than dbt-duckdb (phlo / dbt-duckdb < 1)".into(),
-                met: r < 1.0,
-                figure: format!("phlo / dbt-duckdb {r:.2}"),
-            });
-            let ingest = p.result.get("ingest_s").and_then(Value::as_f64);
-            let build = p.result.get("build_s").and_then(Value::as_f64);
-            if let (Some(i), Some(b)) = (ingest, build) {
-                s.targets.push(Target {
-                    what: "phlo's time: ingestion of the Parquet file + build of the graph".into(),
-                    met: true,
-                    figure: format!("{i:.2} s + {b:.2} s"),
-                });
-            }
-            let rss = p.peak_rss_mib / d.peak_rss_mib;
-            s.targets.push(Target {
-                what: "phlo's peak RSS lower than dbt-duckdb's".into(),
-                met: rss < 1.0,
-                figure: format!(
-                    "phlo {:.0} MiB, dbt-duckdb {:.0} MiB ({rss:.2})",
-                    p.peak_rss_mib, d.peak_rss_mib
-                ),
-            });
-        }
         Ok(s)
     }
 }
@@ -799,7 +804,14 @@ pub fn main(args: &[String]) -> Result<(), BoxError> {
         )
         .into());
     }
-    let workload = workload::ensure(&opts.work.join("input"), &opts.workload)?;
+    let workload = if ["s1", "s2", "s3", "s4"]
+        .iter()
+        .any(|s| opts.only.iter().any(|o| o == s))
+    {
+        Some(workload::ensure(&opts.work.join("input"), &opts.workload)?)
+    } else {
+        None
+    };
     let exe = std::env::current_exe()?;
     let scripts = repo_root().join("bench/contenders");
     let py = |name: &'static str, script: &str, file_target: bool| Contender {
