@@ -285,11 +285,7 @@ pub async fn run(cfg: &Config, warehouse: &Path) -> Result<GraphOutcome, BoxErro
     let model_names: Vec<String> = names(cfg.graph_models).concat();
     let rt = runtime(warehouse, project).await?;
     let assets = rt.registry().iter().count();
-    let edges = rt
-        .graph()
-        .nodes()
-        .map(|n| n.deps.len())
-        .sum::<usize>();
+    let edges = rt.graph().nodes().map(|n| n.deps.len()).sum::<usize>();
     let builds = vec![
         build(&rt, "first build").await?,
         build(&rt, "rebuild").await?,
@@ -367,10 +363,7 @@ pub fn figures(o: &GraphOutcome) -> Vec<Figure> {
     let of = |f: fn(&Round) -> f64| o.rounds.iter().map(f).collect::<Vec<_>>();
     let total = of(Round::total_ms);
     out.push(figure(
-        format!(
-            "1. load + plan {} models (median of {n})",
-            o.models
-        ),
+        format!("1. load + plan {} models (median of {n})", o.models),
         median(&total),
         LOAD_PLAN_MS,
     ));
@@ -507,7 +500,10 @@ mod tests {
                 assert!(names.contains(&name), "{} refs unknown {name}", f.path);
             }
         }
-        let registry = Registry::from_descriptors([]).unwrap().with_project(p).unwrap();
+        let registry = Registry::from_descriptors([])
+            .unwrap()
+            .with_project(p)
+            .unwrap();
         assert_eq!(registry.iter().count(), 41);
         assert!(registry.graph().is_ok());
     }

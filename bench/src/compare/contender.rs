@@ -340,7 +340,12 @@ async fn checks(args: &Args) -> Result<Value, BoxError> {
 /// The `.sql` (under `models/`) or `.csv` (under `seeds/`) files of `dir`, leaked as a
 /// project's files, paths relative to that directory.
 fn project_files(dir: &Path, ext: &str) -> Result<&'static [ProjectFile], BoxError> {
-    fn walk(root: &Path, dir: &Path, ext: &str, out: &mut Vec<ProjectFile>) -> Result<(), BoxError> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        ext: &str,
+        out: &mut Vec<ProjectFile>,
+    ) -> Result<(), BoxError> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
             .map(|e| e.map(|e| e.path()))
             .collect::<Result<_, _>>()?;
@@ -371,7 +376,9 @@ async fn scalar(rt: &Runtime, sql: &str) -> Result<i64, BoxError> {
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| format!("no rows: {sql}"))?;
     let col = phlo::arrow::compute::cast(batch.column(0), &DataType::Int64)?;
-    Ok(col.as_primitive::<phlo::arrow::datatypes::Int64Type>().value(0))
+    Ok(col
+        .as_primitive::<phlo::arrow::datatypes::Int64Type>()
+        .value(0))
 }
 
 /// What S5's contenders must agree on: rows per model and three rounded sums, from the

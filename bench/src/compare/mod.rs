@@ -838,7 +838,10 @@ pub fn main(args: &[String]) -> Result<(), BoxError> {
         pandera: py("pandas + pandera", "pandas_pandera.py", false),
         dbt: py("dbt-duckdb", "dbt_duckdb.py", false),
         wells: if opts.only.iter().any(|o| o == "s5") {
-            Some(wells::ensure(&opts.work.join("input-wells"), opts.wells_rows)?)
+            Some(wells::ensure(
+                &opts.work.join("input-wells"),
+                opts.wells_rows,
+            )?)
         } else {
             None
         },

@@ -139,7 +139,11 @@ fn batch(wells: std::ops::Range<u64>, days: u64) -> Result<RecordBatch, BoxError
                 round1(18.0 + 6.0 * unit(w, d, 5))
             };
             let rate = qi * (-decline * d as f64).exp() * (0.9 + 0.2 * unit(w, d, 6));
-            let o = if shut_in { 0.0 } else { round1(rate * h / 24.0) };
+            let o = if shut_in {
+                0.0
+            } else {
+                round1(rate * h / 24.0)
+            };
             code.push(name.clone());
             field.push(f);
             date.push(first32 + i32::try_from(d)?);
@@ -207,7 +211,9 @@ fn months(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
     let mut m = first.with_day(1).unwrap_or(first);
     while m <= last {
         out.push(m);
-        m = m.checked_add_months(phlo::chrono::Months::new(1)).unwrap_or(last + Days::new(1));
+        m = m
+            .checked_add_months(phlo::chrono::Months::new(1))
+            .unwrap_or(last + Days::new(1));
         if out.len() > 10_000 {
             break;
         }
