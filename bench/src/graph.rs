@@ -195,6 +195,10 @@ pub struct GraphBuild {
     pub runs: usize,
     /// Per run: `total_ms + record_ms − fetch_ms − write_ms`.
     pub overhead_ms: Vec<f64>,
+    /// Per run: `coerce_ms + validate_ms + dedup_ms` (part of the overhead).
+    pub prepare_ms: Vec<f64>,
+    /// Per run: `record_ms` (part of the overhead).
+    pub record_ms: Vec<f64>,
     /// Σ `fetch_ms` (the queries, the seed's read).
     pub fetch_ms: f64,
     /// Σ `write_ms`.
@@ -272,6 +276,11 @@ async fn build(rt: &Runtime, label: &str) -> Result<GraphBuild, BoxError> {
         wall_ms,
         runs: runs.len(),
         overhead_ms,
+        prepare_ms: runs
+            .iter()
+            .map(|r| r.timings.coerce_ms + r.timings.validate_ms + r.timings.dedup_ms)
+            .collect(),
+        record_ms: runs.iter().map(|r| r.timings.record_ms).collect(),
         fetch_ms: runs.iter().map(|r| r.timings.fetch_ms).sum(),
         write_ms: runs.iter().map(|r| r.timings.write_ms).sum(),
     })
@@ -397,6 +406,14 @@ pub fn figures(o: &GraphOutcome) -> Vec<Figure> {
             format!("2. {}: same, p90", b.label),
             percentile(&b.overhead_ms, 90.0),
             OVERHEAD_MS,
+        ));
+        out.push(info(
+            "2.   of which coerce + validate + dedup (median)".into(),
+            median(&b.prepare_ms),
+        ));
+        out.push(info(
+            "2.   of which the _phlo.runs record (median)".into(),
+            median(&b.record_ms),
         ));
         out.push(figure(
             format!(
