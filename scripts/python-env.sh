@@ -6,7 +6,8 @@
 #
 #   scripts/python-env.sh          # then: .venv/bin/python scripts/read_delta.py TABLE_DIR
 #   scripts/python-env.sh --bench  # <repo>/.venv-bench: also the side-by-side bench's
-#                                  # contenders (Polars, DuckDB, pandas, Pandera)
+#                                  # contenders (Polars, DuckDB, pandas, Pandera,
+#                                  # dbt-core with dbt-duckdb)
 #
 # PHLO_VENV overrides the venv's location.
 set -euo pipefail
@@ -15,8 +16,9 @@ set -euo pipefail
 DELTALAKE_VERSION="1.6.6"
 PYARROW_VERSION="21.0.0"
 
-# The contenders of `bench/compare.sh`, pinned so every run measures the same versions.
-BENCH_PACKAGES="polars==2.1.0 duckdb==2.0.1 pandas==3.1.1 pandera==0.35.0"
+# The contenders of `bench/compare.sh`, pinned so every run measures the same versions
+# (dbt-duckdb runs the well-production graph of scenario S5; it accepts duckdb >= 1.0).
+BENCH_PACKAGES="polars==2.1.0 duckdb==2.0.1 pandas==3.1.1 pandera==0.35.0 dbt-core==1.11.16 dbt-duckdb==1.11.1"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want="deltalake==$DELTALAKE_VERSION pyarrow==$PYARROW_VERSION"

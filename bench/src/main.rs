@@ -26,10 +26,14 @@
 //!   day at `--parallel` 1 and 2, and 10,000 hourly partitions of 10 rows (peak RSS).
 //! - `scheduler-idle` (`--only idle`; see `idle.rs`): the CPU time `serve` spends over
 //!   `--idle-seconds N` (60) of wall time with nothing due.
+//! - `graph` (`--only graph`; see `graph.rs`): a generated project of `--models N` (200)
+//!   SQL models in layers over one seed: load, template, plan and validate it, and plan
+//!   every model's query over its materialized upstreams (`--graph-repeat N` rounds, 20);
+//!   phlo's overhead per asset in a `build` of the graph (everything but query and write).
 //!
 //! Flags: `--rows N` (1,000,000), `--base-partitions N` (10), `--quick` (rows / 10),
 //! `--json PATH`, `--warehouse DIR` (default: a temporary directory next to the binary,
-//! under `target/`, removed afterwards), `--only fresh|upsert|tables|history|overhead`
+//! under `target/`, removed afterwards), `--only fresh|upsert|tables|history|overhead|backfill|idle|graph`
 //! (`overhead` = `tables` and `history`), `--repeat N` (1: measured
 //! runs per scenario, the median by wall time is shown; the upsert's base table is built
 //! once and copied before each run), `--dup-fraction F` (0.1), `--update-fraction F`
@@ -37,17 +41,20 @@
 //! the merge asset instead of `replace_partition`). Overhead sizes: `--days N` (365),
 //! `--other-tables N` (300), `--samples N` (20 measured partitions per case of the
 //! other-tables figure), `--day-rows N` (1,000); `--quick` makes them 60, 50 and 10
-//! unless given.
+//! unless given. Graph: `--models N` (200), `--graph-repeat N` (20; `--quick`: 5).
 //!
 //! Targets (2-core machine): fresh ≥ 1M rows/s end to end; 1M-row upsert into 10M ≤ 5 s
 //! (scaled linearly with `--rows`); peak RSS ≤ 3× the Arrow size of the input batches;
 //! 300 other tables cost ≤ 1.2× an empty warehouse; the last 30 of 365 days ≤ 1.5× the
-//! first 30; phlo's own time per 1,000-row partition < 20 ms (median and p90).
+//! first 30; phlo's own time per 1,000-row partition < 20 ms (median and p90); a graph of
+//! 200 SQL models loads, templates, plans and validates in < 1 s; phlo's overhead per
+//! asset in `build` < 20 ms.
 
 mod backfill;
 mod checks;
 mod compare;
 mod generate;
+mod graph;
 mod idle;
 mod overhead;
 mod report;
@@ -117,6 +124,10 @@ pub struct Config {
     pub quick: bool,
     /// Idle scheduler: seconds measured.
     pub idle_seconds: u64,
+    /// Graph: SQL models generated.
+    pub graph_models: usize,
+    /// Graph: rounds of load and plan.
+    pub graph_repeat: usize,
     /// Internal: run this scenario and print its outcome as JSON.
     #[serde(skip)]
     pub scenario: Option<String>,
@@ -141,25 +152,28 @@ impl Default for Config {
             day_rows: overhead::DAY_ROWS,
             quick: false,
             idle_seconds: idle::DEFAULT_SECONDS,
+            graph_models: graph::FULL_MODELS,
+            graph_repeat: graph::FULL_REPEAT,
             scenario: None,
         }
     }
 }
 
 const USAGE: &str = "usage: phlo-bench [--rows N] [--base-partitions N] [--quick] [--json PATH] \
-[--warehouse DIR] [--only fresh|upsert|tables|history|overhead|idle] [--idle-seconds N] [--repeat N] [--dup-fraction F] \
+[--warehouse DIR] [--only fresh|upsert|tables|history|overhead|backfill|idle|graph] [--idle-seconds N] [--repeat N] [--dup-fraction F] \
 [--update-fraction F] [--upsert-dup-fraction F] [--seed-with-merge] [--days N] [--other-tables N] \
-[--samples N] [--day-rows N]";
+[--samples N] [--day-rows N] [--models N] [--graph-repeat N]";
 
 /// Values of `--only`.
-const GROUPS: [&str; 7] = [
-    "fresh", "upsert", "tables", "history", "overhead", "backfill", "idle",
+const GROUPS: [&str; 8] = [
+    "fresh", "upsert", "tables", "history", "overhead", "backfill", "idle", "graph",
 ];
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError> {
     let mut cfg = Config::default();
     let mut quick = false;
     let (mut days, mut other_tables, mut samples) = (None, None, None);
+    let mut graph_repeat = None;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -183,6 +197,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError
             "--other-tables" => other_tables = Some(value()?.parse()?),
             "--samples" => samples = Some(value()?.parse()?),
             "--day-rows" => cfg.day_rows = value()?.replace('_', "").parse()?,
+            "--models" => cfg.graph_models = value()?.parse()?,
+            "--graph-repeat" => graph_repeat = Some(value()?.parse()?),
             "--quick" => quick = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -198,6 +214,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, BoxError
     cfg.days = days.unwrap_or(if quick { 60 } else { cfg.days });
     cfg.other_tables = other_tables.unwrap_or(if quick { 50 } else { cfg.other_tables });
     cfg.samples = samples.unwrap_or(if quick { 10 } else { cfg.samples });
+    cfg.graph_repeat = graph_repeat.unwrap_or(if quick { 5 } else { cfg.graph_repeat });
+    if cfg.graph_models == 0 || cfg.graph_repeat == 0 {
+        return Err("--models and --graph-repeat must be positive".into());
+    }
     for f in [
         cfg.dup_fraction,
         cfg.update_fraction,
@@ -229,6 +249,11 @@ async fn child(cfg: &Config, name: &str) -> Result<(), BoxError> {
         .ok_or("--scenario needs --warehouse")?;
     if name == "scheduler-idle" {
         let outcome = idle::run(&warehouse, cfg.idle_seconds).await?;
+        println!("{}", serde_json::to_string(&outcome)?);
+        return Ok(());
+    }
+    if name == "graph" {
+        let outcome = graph::run(cfg, &warehouse).await?;
         println!("{}", serde_json::to_string(&outcome)?);
         return Ok(());
     }
@@ -305,6 +330,10 @@ fn spawn<T: serde::de::DeserializeOwned>(
         .arg(cfg.idle_seconds.to_string())
         .arg("--day-rows")
         .arg(cfg.day_rows.to_string())
+        .arg("--models")
+        .arg(cfg.graph_models.to_string())
+        .arg("--graph-repeat")
+        .arg(cfg.graph_repeat.to_string())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit());
     if cfg.seed_with_merge {
@@ -369,6 +398,8 @@ struct Results<'a> {
     figures: Vec<overhead::Figure>,
     /// The runtime-overhead scenarios, every run.
     overhead: &'a [overhead::Sampled],
+    /// The asset graph's figures, every round and build.
+    graph: Option<&'a graph::GraphOutcome>,
 }
 
 async fn parent(cfg: &Config) -> Result<(), BoxError> {
@@ -463,6 +494,13 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
             idle.runs
         );
     }
+    let mut graphed = None;
+    if runs_group("graph") {
+        settle();
+        let g: graph::GraphOutcome = spawn(cfg, "graph", &root.join("graph"))?;
+        graph::print(cfg, &g);
+        graphed = Some(g);
+    }
     let find = |name: &str| sampled.iter().find(|s| s.scenario == name);
     let sets = overhead::Sets {
         empty: find("no-other-tables"),
@@ -490,6 +528,7 @@ async fn parent(cfg: &Config) -> Result<(), BoxError> {
             quality: quality.as_deref().unwrap_or_default(),
             figures,
             overhead: &sampled,
+            graph: graphed.as_ref(),
         };
         std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
         eprintln!("phlo-bench: wrote {}", path.display());

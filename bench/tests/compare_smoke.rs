@@ -38,7 +38,16 @@ fn every_contender_agrees_on_every_scenario() -> TestResult {
     let work = tempfile::tempdir()?;
     let json = work.path().join("out.json");
     let out = Command::new(env!("CARGO_BIN_EXE_phlo-bench"))
-        .args(["compare", "--rows", "3000", "--repeat", "1", "--work"])
+        .args([
+            "compare",
+            "--rows",
+            "3000",
+            "--wells-rows",
+            "3000",
+            "--repeat",
+            "1",
+            "--work",
+        ])
         .arg(work.path())
         .arg("--json")
         .arg(&json)
@@ -52,7 +61,7 @@ fn every_contender_agrees_on_every_scenario() -> TestResult {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
     let scenarios = doc["scenarios"].as_array().ok_or("no scenarios")?;
     let ids: Vec<&str> = scenarios.iter().filter_map(|s| s["id"].as_str()).collect();
-    assert_eq!(ids, ["S1", "S2", "S3 0%", "S3 50%", "S4"]);
+    assert_eq!(ids, ["S1", "S2", "S3 0%", "S3 50%", "S4", "S5"]);
     let contenders = |i: usize| -> Vec<&str> {
         scenarios[i]["lines"]
             .as_array()
@@ -68,6 +77,7 @@ fn every_contender_agrees_on_every_scenario() -> TestResult {
         ["phlo", "pandas + pandera", "polars + deltalake", "duckdb"]
     );
     assert_eq!(contenders(4), ["phlo", "polars + deltalake", "duckdb"]);
+    assert_eq!(contenders(5), ["phlo", "dbt-duckdb"]);
     for s in scenarios {
         assert!(
             s["disagreement"].is_null(),
@@ -90,5 +100,13 @@ fn every_contender_agrees_on_every_scenario() -> TestResult {
     let checks = phlo(4)["checks"].as_object().ok_or("no checks")?;
     assert_eq!(checks.len(), 7);
     assert!(checks.values().all(|v| v == true), "{checks:?}");
+    // S5: 10 wells × 300 days from 2015-01-01 (to 2015-10-27): 10 months and 1 year a well.
+    let tables = &phlo(5)["tables"];
+    assert_eq!(phlo(5)["rows_in"], 3000);
+    assert_eq!(tables["stg_well_production"], 3000);
+    assert_eq!(tables["int_moving_averages"], 3000);
+    assert_eq!(tables["mart_production_monthly"], 100);
+    assert_eq!(tables["mart_revenue"], 100);
+    assert_eq!(tables["mart_production_yearly"], 10);
     Ok(())
 }

@@ -6,11 +6,13 @@
 //! phlo-bench contender phlo  s1|s2 --input FILE     --target WAREHOUSE
 //! phlo-bench contender phlo  s3    --input DIR
 //! phlo-bench contender phlo  s4    --target WAREHOUSE --now RFC3339
+//! phlo-bench contender phlo  s5    --input PARQUET    --project DIR --target WAREHOUSE
 //! phlo-bench contender floor s1|s2 --input FILE     --target DIR
 //! ```
 //!
 //! The last line on stdout is the JSON result; `seconds` covers opening the runtime,
-//! reading the input and the write up to the commit (or the validation, or the checks).
+//! reading the input and the write up to the commit (or the validation, or the checks; in
+//! S5 the ingestion of the production table and the build of the graph).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +29,7 @@ use phlo::quality::{
     Check, CheckScope, CountCheck, CustomSqlCheck, FreshnessCheck, NullCheck, RangeCheck,
     SchemaCheck, ScopeWindow, UniqueCheck, run_checks,
 };
-use phlo::{RunStatus, SequentialRunIds};
+use phlo::{ProjectFile, Registry, RunStatus, SequentialRunIds, Unpartitioned};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -61,12 +63,46 @@ fn cmp_events_seed(_ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
     phlo::io::read_parquet(input()?)
 }
 
+/// One well's production on one day (S5's production table).
+#[derive(Schema)]
+pub struct S5Production {
+    /// The well.
+    pub well_code: String,
+    /// Its field (`seeds.fields`).
+    pub field_code: String,
+    /// The day.
+    pub production_date: NaiveDate,
+    /// Hours on production.
+    #[phlo(ge = 0.0, le = 24.0)]
+    pub hours_on: f64,
+    /// Oil, barrels.
+    #[phlo(ge = 0.0)]
+    pub oil_bbl: f64,
+    /// Gas, thousand cubic feet.
+    #[phlo(ge = 0.0)]
+    pub gas_mcf: f64,
+    /// Water, barrels.
+    #[phlo(ge = 0.0)]
+    pub water_bbl: f64,
+    /// 0: the first report of the day.
+    pub revision: i64,
+}
+
+/// S5's ingestion: the whole production table from its Parquet file, validated and
+/// merged by (well, day) into `bronze.well_production`.
+#[ingestion(table = "bronze.well_production", unique_key = ["well_code", "production_date"],
+            schema = S5Production, group = "wells", partitioned = false)]
+fn s5_well_production(_ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    phlo::io::read_parquet(input()?)
+}
+
 /// Parsed command line of a contender.
 struct Args {
     command: String,
     input: Option<PathBuf>,
     target: Option<PathBuf>,
     now: Option<String>,
+    project: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Args, BoxError> {
@@ -77,6 +113,7 @@ fn parse(args: &[String]) -> Result<Args, BoxError> {
         input: None,
         target: None,
         now: None,
+        project: None,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -84,6 +121,7 @@ fn parse(args: &[String]) -> Result<Args, BoxError> {
             "--input" => a.input = Some(value.into()),
             "--target" => a.target = Some(value.into()),
             "--now" => a.now = Some(value.clone()),
+            "--project" => a.project = Some(value.into()),
             other => return Err(format!("contender: unknown flag `{other}`").into()),
         }
     }
@@ -299,6 +337,134 @@ async fn checks(args: &Args) -> Result<Value, BoxError> {
     Ok(json!({"seconds": seconds, "rows": rows, "checks": passed}))
 }
 
+/// The `.sql` (under `models/`) or `.csv` (under `seeds/`) files of `dir`, leaked as a
+/// project's files, paths relative to that directory.
+fn project_files(dir: &Path, ext: &str) -> Result<&'static [ProjectFile], BoxError> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        ext: &str,
+        out: &mut Vec<ProjectFile>,
+    ) -> Result<(), BoxError> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, ext, out)?;
+            } else if p.extension().is_some_and(|e| e == ext) {
+                let rel = p.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+                out.push(ProjectFile {
+                    path: Box::leak(rel.into_boxed_str()),
+                    text: Box::leak(std::fs::read_to_string(&p)?.into_boxed_str()),
+                });
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, ext, &mut out)?;
+    Ok(Box::leak(out.into_boxed_slice()))
+}
+
+/// The first column of the first row of `sql`, as i64.
+async fn scalar(rt: &Runtime, sql: &str) -> Result<i64, BoxError> {
+    let batches = rt.sql(sql).await?;
+    let batch = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .ok_or_else(|| format!("no rows: {sql}"))?;
+    let col = phlo::arrow::compute::cast(batch.column(0), &DataType::Int64)?;
+    Ok(col
+        .as_primitive::<phlo::arrow::datatypes::Int64Type>()
+        .value(0))
+}
+
+/// What S5's contenders must agree on: rows per model and three rounded sums, from the
+/// built tables (`table(ns, name)` names one), as `bench/contenders/dbt_duckdb.py` does.
+pub async fn s5_summary(rt: &Runtime) -> Result<Value, BoxError> {
+    let mut tables = serde_json::Map::new();
+    for (ns, name) in crate::compare::wells::MODELS {
+        let n = scalar(rt, &format!("SELECT count(*) FROM {ns}.{name}")).await?;
+        tables.insert(name.to_string(), json!(n));
+    }
+    let revenue = scalar(
+        rt,
+        "SELECT CAST(ROUND(SUM(revenue_usd)) AS BIGINT) FROM marts.mart_revenue",
+    )
+    .await?;
+    let local = scalar(
+        rt,
+        "SELECT CAST(ROUND(SUM(revenue_local)) AS BIGINT) FROM marts.mart_revenue",
+    )
+    .await?;
+    let ma = scalar(
+        rt,
+        "SELECT CAST(ROUND(SUM(oil_ma_30d)) AS BIGINT) FROM intermediate.int_moving_averages",
+    )
+    .await?;
+    Ok(json!({
+        "tables": tables,
+        "revenue_usd": revenue,
+        "revenue_local": local,
+        "oil_ma_30d": ma,
+    }))
+}
+
+/// S5: the production table ingested from its Parquet file, then `build` of the graph
+/// (the seeds and the models) into an empty warehouse.
+async fn wells(args: &Args) -> Result<Value, BoxError> {
+    let dir = args.project.as_deref().ok_or("--project is required")?;
+    *INPUT.lock().map_err(|_| "poisoned")? = Some(args.input()?.to_path_buf());
+    let t = Instant::now();
+    let project = phlo::Project {
+        models: project_files(&dir.join("models"), "sql")?,
+        seeds: project_files(&dir.join("seeds"), "csv")?,
+        tests: &[],
+    };
+    let ingestion = Registry::global()?.get("s5_well_production")?.descriptor;
+    let rt = Runtime::builder(args.target()?)
+        .registry(Registry::from_descriptors([ingestion])?)
+        .project(project)
+        .run_ids(Arc::new(SequentialRunIds::new("bench")))
+        .build()
+        .await?;
+    let ingest = rt.materialize("s5_well_production", Unpartitioned).await?;
+    if ingest.status != RunStatus::Success {
+        return Err(format!("the ingestion ended {}: {:?}", ingest.status, ingest.error).into());
+    }
+    let ingest_s = t.elapsed().as_secs_f64();
+    let report = rt.build_selection("kind:sql kind:seed", None, None).await?;
+    let seconds = t.elapsed().as_secs_f64();
+    if !report.succeeded() {
+        let failed: Vec<String> = report
+            .assets
+            .iter()
+            .filter(|a| !matches!(a.status, phlo::BuildStatus::Success))
+            .map(|a| format!("{}: {:?}", a.asset, a.status))
+            .collect();
+        return Err(format!("the build failed: {}", failed.join("; ")).into());
+    }
+    let mut result = s5_summary(&rt).await?;
+    let steps: serde_json::Map<String, Value> = report
+        .assets
+        .iter()
+        .map(|a| {
+            let ms: f64 = a.runs.iter().map(|r| r.timings.total_ms).sum();
+            (a.asset.clone(), json!(ms))
+        })
+        .collect();
+    if let Some(m) = result.as_object_mut() {
+        m.insert("seconds".into(), json!(seconds));
+        m.insert("ingest_s".into(), json!(ingest_s));
+        m.insert("build_s".into(), json!(seconds - ingest_s));
+        m.insert("rows_in".into(), json!(ingest.rows_in));
+        m.insert("assets_total_ms".into(), Value::Object(steps));
+    }
+    Ok(result)
+}
+
 /// Keeps the last row by `ts` of each `id` (no validation: the floor's input is valid).
 fn dedup_last(batch: &RecordBatch) -> Result<RecordBatch, BoxError> {
     let ids = strings(std::slice::from_ref(batch))?;
@@ -361,6 +527,7 @@ pub async fn main(args: &[String]) -> Result<(), BoxError> {
         ("phlo", "s1" | "s2") => load(&a).await?,
         ("phlo", "s3") => validate_only(&a).await?,
         ("phlo", "s4") => checks(&a).await?,
+        ("phlo", "s5") => wells(&a).await?,
         ("floor", "s1" | "s2") => floor(&a)?,
         (w, c) => {
             eprintln!("contender {w} does not run `{c}`");

@@ -12,15 +12,23 @@
 //! - S2 upsert: the same into a copy of the base table (merge by `id`);
 //! - S3 validation only: the 4 constraints over the base files (0% invalid) and over
 //!   the same shape with 50% invalid rows;
-//! - S4 quality: seven checks over the whole base table.
+//! - S4 quality: seven checks over the whole base table;
+//! - S5 well-production graph (`wells.rs`): a generated daily production table of
+//!   `--wells-rows` rows (10M; `--quick`: 1M) as Parquet, the models of
+//!   `examples/wells/models/` (staging, cumulative sums, 30-day moving averages, monthly and
+//!   yearly marts, revenue joined with the price and currency seeds), the same SQL for
+//!   both: phlo ingests the file and builds the graph; dbt-duckdb runs `dbt build` of a
+//!   generated dbt project reading the file as a `source` (`read_parquet`).
 //!
 //! Contenders: phlo (this binary, `contender phlo`), Polars with deltalake, DuckDB, pandas
-//! with Pandera (S3) — scripts in `bench/contenders/` run by `.venv-bench` — and the
+//! with Pandera (S3), dbt-core with dbt-duckdb (S5) — scripts in `bench/contenders/` run by
+//! `.venv-bench` — and the
 //! floor: arrow-rs writing the load's deduplicated rows as Parquet. Results agree or the run
 //! says where they do not (row counts and key fingerprints, failing-row counts, check
 //! outcomes).
 
 pub mod contender;
+pub mod wells;
 pub mod workload;
 
 use std::path::{Path, PathBuf};
@@ -35,8 +43,8 @@ use workload::{Workload, WorkloadConfig};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-const USAGE: &str = "usage: phlo-bench compare [--quick] [--repeat N] [--only s1,s2,s3,s4] \
-[--python PATH] [--work DIR] [--json PATH] [--rows N]";
+const USAGE: &str = "usage: phlo-bench compare [--quick] [--repeat N] [--only s1,s2,s3,s4,s5] \
+[--python PATH] [--work DIR] [--json PATH] [--rows N] [--wells-rows N]";
 
 /// Options of a compare run.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +56,8 @@ struct Options {
     work: PathBuf,
     json: PathBuf,
     workload: WorkloadConfig,
+    /// S5: rows of the production table.
+    wells_rows: u64,
 }
 
 fn repo_root() -> PathBuf {
@@ -60,11 +70,18 @@ fn parse(args: &[String]) -> Result<Options, BoxError> {
     let root = repo_root();
     let mut quick = false;
     let mut repeat = 3;
-    let mut only = vec!["s1".into(), "s2".into(), "s3".into(), "s4".into()];
+    let mut only = vec![
+        "s1".into(),
+        "s2".into(),
+        "s3".into(),
+        "s4".into(),
+        "s5".into(),
+    ];
     let mut python = root.join(".venv-bench/bin/python");
     let mut work = None;
     let mut json = None;
     let mut rows = None;
+    let mut wells_rows = None;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || {
@@ -79,6 +96,7 @@ fn parse(args: &[String]) -> Result<Options, BoxError> {
             "--work" => work = Some(PathBuf::from(value()?)),
             "--json" => json = Some(PathBuf::from(value()?)),
             "--rows" => rows = Some(value()?.replace('_', "").parse::<u64>()?),
+            "--wells-rows" => wells_rows = Some(value()?.replace('_', "").parse::<u64>()?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -90,6 +108,14 @@ fn parse(args: &[String]) -> Result<Options, BoxError> {
         return Err("--repeat must be positive".into());
     }
     let rows = rows.unwrap_or(if quick { 100_000 } else { 1_000_000 });
+    let wells_rows = wells_rows.unwrap_or(if quick {
+        wells::FULL_ROWS / 10
+    } else {
+        wells::FULL_ROWS
+    });
+    if rows == 0 || wells_rows == 0 {
+        return Err("--rows and --wells-rows must be positive".into());
+    }
     let label = if quick { "quick" } else { "full" };
     let workload = WorkloadConfig {
         rows,
@@ -111,6 +137,7 @@ fn parse(args: &[String]) -> Result<Options, BoxError> {
                 .join(format!("compare{}.json", if quick { "-quick" } else { "" }))
         }),
         workload,
+        wells_rows,
     })
 }
 
@@ -295,16 +322,26 @@ fn verdict(lines: &[Line], fields: &[&str], skip: &[&str]) -> Option<String> {
 
 struct Bench {
     opts: Options,
-    workload: Workload,
+    /// S1–S4's input (generated only when one of them runs).
+    workload: Option<Workload>,
     phlo: Contender,
     floor: Contender,
     polars: Contender,
     duckdb: Contender,
     pandera: Contender,
+    dbt: Contender,
+    /// S5's input (generated only when S5 runs).
+    wells: Option<wells::Wells>,
     runs_dir: PathBuf,
 }
 
 impl Bench {
+    fn workload(&self) -> Result<&Workload, BoxError> {
+        self.workload
+            .as_ref()
+            .ok_or_else(|| "S1–S4's input was not generated".into())
+    }
+
     /// Builds (or reuses) `c`'s base table; returns the directory holding it.
     fn base(&self, c: &Contender) -> Result<PathBuf, BoxError> {
         let dir = self.runs_dir.join(c.slug()).join("base");
@@ -314,7 +351,7 @@ impl Bench {
             .and_then(|m| m.modified())
             .map(|t| format!("{t:?}"))
             .unwrap_or_default();
-        let key = format!("{:?} {modified}", self.workload.config);
+        let key = format!("{:?} {modified}", self.workload()?.config);
         if dir.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == key) {
             return Ok(dir);
         }
@@ -331,7 +368,7 @@ impl Bench {
             &[
                 "setup".into(),
                 "--input".into(),
-                self.workload.base.display().to_string(),
+                self.workload()?.base.display().to_string(),
                 "--target".into(),
                 c.target(&dir).display().to_string(),
             ],
@@ -399,7 +436,7 @@ impl Bench {
     }
 
     fn s1(&self) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.polars, &self.duckdb, &self.floor];
         eprintln!("phlo-bench: S1 fresh ...");
         let lines = self.measure(&contenders, w.s1_rows, &|c| {
@@ -432,7 +469,7 @@ impl Bench {
     }
 
     fn s2(&self) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.polars, &self.duckdb];
         let mut bases = Vec::new();
         for c in contenders {
@@ -473,7 +510,7 @@ impl Bench {
     }
 
     fn s3(&self, invalid: bool) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.pandera, &self.polars, &self.duckdb];
         let (input, rows, pct) = if invalid {
             (
@@ -521,7 +558,7 @@ impl Bench {
     }
 
     fn s4(&self) -> Result<ScenarioResult, BoxError> {
-        let w = &self.workload;
+        let w = self.workload()?;
         let contenders = [&self.phlo, &self.polars, &self.duckdb];
         let mut bases = Vec::new();
         for c in contenders {
@@ -550,6 +587,68 @@ impl Bench {
             lines,
             targets: Vec::new(),
         })
+    }
+}
+
+impl Bench {
+    fn s5(&self) -> Result<ScenarioResult, BoxError> {
+        let w = self.wells.as_ref().ok_or("S5's input was not generated")?;
+        let contenders = [&self.phlo, &self.dbt];
+        eprintln!("phlo-bench: S5 well-production graph ...");
+        let lines = self.measure(&contenders, w.rows, &|c| {
+            let dir = self.fresh_dir(c, "s5")?;
+            std::fs::create_dir_all(&dir)?;
+            let project = if c.name == "phlo" { &w.phlo } else { &w.dbt };
+            Ok(vec![
+                "s5".into(),
+                "--input".into(),
+                w.production.display().to_string(),
+                "--project".into(),
+                project.display().to_string(),
+                "--target".into(),
+                dir.display().to_string(),
+            ])
+        })?;
+        let find = |name: &str| lines.iter().find(|l| l.contender == name);
+        let mut targets = Vec::new();
+        let mut split = String::new();
+        if let (Some(p), Some(d)) = (find("phlo"), find("dbt-duckdb")) {
+            let r = p.seconds / d.seconds;
+            targets.push(Target {
+                what: "phlo faster than dbt-duckdb (phlo / dbt-duckdb < 1)".into(),
+                met: r < 1.0,
+                figure: format!("phlo / dbt-duckdb {r:.2}"),
+            });
+            let rss = p.peak_rss_mib / d.peak_rss_mib;
+            targets.push(Target {
+                what: "phlo's peak RSS lower than dbt-duckdb's".into(),
+                met: rss < 1.0,
+                figure: format!(
+                    "phlo {:.0} MiB, dbt-duckdb {:.0} MiB ({rss:.2})",
+                    p.peak_rss_mib, d.peak_rss_mib
+                ),
+            });
+            let part = |k: &str| p.result.get(k).and_then(Value::as_f64);
+            if let (Some(i), Some(b)) = (part("ingest_s"), part("build_s")) {
+                split = format!("; phlo: ingestion {i:.2} s + build {b:.2} s");
+            }
+        }
+        let s = ScenarioResult {
+            id: "S5".into(),
+            title: format!(
+                "well-production graph: {} rows ({} wells × {} days) → 3 seeds + 6 models{split}",
+                w.rows, w.wells, w.days
+            ),
+            rows: w.rows,
+            disagreement: verdict(
+                &lines,
+                &["tables", "revenue_usd", "revenue_local", "oil_ma_30d"],
+                &[],
+            ),
+            lines,
+            targets,
+        };
+        Ok(s)
     }
 }
 
@@ -705,7 +804,14 @@ pub fn main(args: &[String]) -> Result<(), BoxError> {
         )
         .into());
     }
-    let workload = workload::ensure(&opts.work.join("input"), &opts.workload)?;
+    let workload = if ["s1", "s2", "s3", "s4"]
+        .iter()
+        .any(|s| opts.only.iter().any(|o| o == s))
+    {
+        Some(workload::ensure(&opts.work.join("input"), &opts.workload)?)
+    } else {
+        None
+    };
     let exe = std::env::current_exe()?;
     let scripts = repo_root().join("bench/contenders");
     let py = |name: &'static str, script: &str, file_target: bool| Contender {
@@ -730,13 +836,22 @@ pub fn main(args: &[String]) -> Result<(), BoxError> {
         polars: py("polars + deltalake", "polars_delta.py", false),
         duckdb: py("duckdb", "duckdb_sql.py", true),
         pandera: py("pandas + pandera", "pandas_pandera.py", false),
+        dbt: py("dbt-duckdb", "dbt_duckdb.py", false),
+        wells: if opts.only.iter().any(|o| o == "s5") {
+            Some(wells::ensure(
+                &opts.work.join("input-wells"),
+                opts.wells_rows,
+            )?)
+        } else {
+            None
+        },
         runs_dir: opts.work.join("runs"),
         workload,
         opts: opts.clone(),
     };
     let versions: Value = serde_json::from_str(&text(Command::new(&opts.python).args([
         "-c",
-        "import importlib.metadata as m, json, sys; print(json.dumps({'python': sys.version.split()[0], **{p: m.version(p) for p in ['polars', 'deltalake', 'duckdb', 'pandas', 'pandera', 'pyarrow']}}))",
+        "import importlib.metadata as m, json, sys; print(json.dumps({'python': sys.version.split()[0], **{p: m.version(p) for p in ['polars', 'deltalake', 'duckdb', 'pandas', 'pandera', 'pyarrow', 'dbt-core', 'dbt-duckdb']}}))",
     ])))
     .unwrap_or(Value::Null);
     let mut results = Vec::new();
@@ -755,6 +870,9 @@ pub fn main(args: &[String]) -> Result<(), BoxError> {
     if wants("s4") {
         scenarios.push(Box::new(|| bench.s4()));
     }
+    if wants("s5") {
+        scenarios.push(Box::new(|| bench.s5()));
+    }
     for s in scenarios {
         let r = s()?;
         print(&r);
@@ -765,6 +883,7 @@ pub fn main(args: &[String]) -> Result<(), BoxError> {
         "versions": versions,
         "options": opts,
         "workload": bench.workload,
+        "wells": bench.wells,
         "scenarios": results,
     });
     if let Some(dir) = opts.json.parent() {
