@@ -235,6 +235,21 @@ impl Runtime {
         }
     }
 
+    /// The batches a build (or a scheduled run) of partition `key` of `asset` runs, oldest
+    /// first: `key` and, for a microbatch model, the `lookback` batches before it.
+    pub fn lookback_batches(&self, asset: &str, key: &str) -> Result<Vec<String>> {
+        let a = self.registry.get(asset)?;
+        let key = a.partitions.parse_key(key)?;
+        let selection = self.with_lookback(a, PartitionSelection::Key(key.to_string()));
+        let keys = match selection {
+            PartitionSelection::Range { from, to } => a
+                .partitions
+                .keys_between(&a.partitions.parse_key(&from)?, &a.partitions.parse_key(&to)?)?,
+            _ => vec![key],
+        };
+        Ok(keys.iter().map(ToString::to_string).collect())
+    }
+
     /// One asset of a build: its planned partitions, in order.
     async fn build_one(
         &self,

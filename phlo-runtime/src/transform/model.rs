@@ -326,6 +326,35 @@ mod tests {
     }
 
     #[test]
+    fn microbatch_headers_take_dbt_names() {
+        let m = parse_model(
+            "silver/mb.sql",
+            "-- phlo: materialized = \"microbatch\", event_time = \"production_date\"\n\
+             -- phlo: partitions = \"daily\", begin = \"2025-01-01\", lookback = 3\n\
+             -- phlo: on_schema_change = \"sync_all_columns\"\n\
+             SELECT 1",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.config.materialized, Materialized::Microbatch);
+        assert_eq!(m.config.event_time.as_deref(), Some("production_date"));
+        assert_eq!(m.config.start.as_deref(), Some("2025-01-01"));
+        assert_eq!(m.config.lookback(), 3);
+        assert_eq!(m.config.on_schema_change, OnSchemaChange::SyncAllColumns);
+        let default = parse_model(
+            "mb.sql",
+            "-- phlo: materialized = \"microbatch\", event_time = \"d\"\nSELECT 1",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.config.lookback(), DEFAULT_LOOKBACK);
+        // `start` and `begin` are one setting: both is a duplicate.
+        let both = parse_model(
+            "mb.sql",
+            "-- phlo: start = \"2025-01-01\", begin = \"2025-01-02\"\nSELECT 1",
+        );
+        assert!(both.is_err(), "{both:?}");
+    }
+
+    #[test]
     fn bad_headers_teach_the_fix() {
         let e = parse_model("m.sql", "-- phlo: materialized = incremental\nSELECT 1")
             .err()

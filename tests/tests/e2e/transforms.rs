@@ -919,6 +919,17 @@ async fn microbatch_filters_batches_by_event_time_and_equals_the_full_table() {
     );
     // lookback = 2 from day 2 reaches back only to `begin`.
     assert_eq!(built(&day2, "mb_revenue"), ["2025-01-01", "2025-01-02"]);
+    // What a build (or a scheduled tick) of a batch runs; other assets run just the key.
+    let batches = |asset: &str, key: &str| {
+        rt.lookback_batches(asset, key)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        batches("mb_revenue", "2025-01-10"),
+        ["2025-01-08", "2025-01-09", "2025-01-10"]
+    );
+    assert_eq!(batches("mb_read", "2025-01-10"), ["2025-01-10"]);
+    assert_eq!(batches("well_readings", "2025-01-10"), ["2025-01-10"]);
     // Each batch holds its own day's rows only: the timestamp upstream's 23:30 reading is
     // day 1, its midnight one day 2; the unfiltered prices joined every batch.
     let per_batch = query(
