@@ -503,8 +503,11 @@ async fn a_whole_table_replace_may_replace_the_schema_in_one_commit() -> crate::
         .await?;
     let only_id = {
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![7_i64])) as ArrayRef])
-            .map_err(|e| crate::Error::internal(e.to_string()))?
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(Int64Array::from(vec![7_i64])) as ArrayRef],
+        )
+        .map_err(|e| crate::Error::internal(e.to_string()))?
     };
     // Without replacing the schema, a narrower load is refused and nothing is committed.
     let refused = store

@@ -242,9 +242,10 @@ impl Runtime {
         let key = a.partitions.parse_key(key)?;
         let selection = self.with_lookback(a, PartitionSelection::Key(key.to_string()));
         let keys = match selection {
-            PartitionSelection::Range { from, to } => a
-                .partitions
-                .keys_between(&a.partitions.parse_key(&from)?, &a.partitions.parse_key(&to)?)?,
+            PartitionSelection::Range { from, to } => a.partitions.keys_between(
+                &a.partitions.parse_key(&from)?,
+                &a.partitions.parse_key(&to)?,
+            )?,
             _ => vec![key],
         };
         Ok(keys.iter().map(ToString::to_string).collect())

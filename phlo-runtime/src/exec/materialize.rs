@@ -192,12 +192,13 @@ impl Runtime {
                 .map_err(Error::Project)?;
             match &asset.source {
                 crate::registry::AssetSource::Sql(model) => {
-                    sync = self.check_schema_change(
-                        asset,
-                        model.config.on_schema_change,
-                        descriptor.schema,
-                    )
-                    .await?;
+                    sync = self
+                        .check_schema_change(
+                            asset,
+                            model.config.on_schema_change,
+                            descriptor.schema,
+                        )
+                        .await?;
                 }
                 crate::registry::AssetSource::Rust(_) => {
                     self.check_schema_change(

@@ -562,7 +562,9 @@ fn event_window(
         DataType::Timestamp(unit, tz) => {
             let at = |t: chrono::DateTime<chrono::Utc>| -> Option<ScalarValue> {
                 Some(match unit {
-                    TimeUnit::Second => ScalarValue::TimestampSecond(Some(t.timestamp()), tz.clone()),
+                    TimeUnit::Second => {
+                        ScalarValue::TimestampSecond(Some(t.timestamp()), tz.clone())
+                    }
                     TimeUnit::Millisecond => {
                         ScalarValue::TimestampMillisecond(Some(t.timestamp_millis()), tz.clone())
                     }
@@ -586,9 +588,8 @@ fn event_window(
                 )));
             }
             let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1);
-            let days = |d: chrono::NaiveDate| {
-                epoch.and_then(|e| i32::try_from((d - e).num_days()).ok())
-            };
+            let days =
+                |d: chrono::NaiveDate| epoch.and_then(|e| i32::try_from((d - e).num_days()).ok());
             days(first)
                 .zip(days(next))
                 .map(|(a, b)| (ScalarValue::Date32(Some(a)), ScalarValue::Date32(Some(b))))

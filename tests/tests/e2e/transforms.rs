@@ -938,7 +938,10 @@ async fn microbatch_filters_batches_by_event_time_and_equals_the_full_table() {
          THEN 0 ELSE 1 END) AS foreign_rows FROM silver.mb_revenue",
     )
     .await;
-    assert!(per_batch.contains("| 6         | 0            |"), "{per_batch}");
+    assert!(
+        per_batch.contains("| 6         | 0            |"),
+        "{per_batch}"
+    );
     let c = query(
         &rt,
         "SELECT production_date, revenue FROM silver.mb_revenue WHERE well = 'C' ORDER BY 1",
@@ -958,8 +961,16 @@ async fn microbatch_filters_batches_by_event_time_and_equals_the_full_table() {
         built(&day3, "mb_revenue"),
         ["2025-01-01", "2025-01-02", "2025-01-03"]
     );
-    let incremental = query(&rt, &format!("{REVENUE_ROWS} silver.mb_revenue ORDER BY 1, 2")).await;
-    let full = query(&rt, &format!("{REVENUE_ROWS} silver.full_revenue ORDER BY 1, 2")).await;
+    let incremental = query(
+        &rt,
+        &format!("{REVENUE_ROWS} silver.mb_revenue ORDER BY 1, 2"),
+    )
+    .await;
+    let full = query(
+        &rt,
+        &format!("{REVENUE_ROWS} silver.full_revenue ORDER BY 1, 2"),
+    )
+    .await;
     assert_eq!(incremental, full);
     assert_eq!(incremental.lines().count(), 4 + 8, "{incremental}");
 }
@@ -1069,7 +1080,12 @@ async fn sync_all_columns_adds_and_drops_columns_and_reports_them() {
         seeds: &[],
         tests: &[],
     };
-    let first = runtime("sync", dir.path(), project("m.sql", "SELECT 1 AS a, 2 AS b")).await;
+    let first = runtime(
+        "sync",
+        dir.path(),
+        project("m.sql", "SELECT 1 AS a, 2 AS b"),
+    )
+    .await;
     assert!(
         first
             .build_selection("m", None, None)
@@ -1099,7 +1115,10 @@ async fn sync_all_columns_adds_and_drops_columns_and_reports_them() {
     assert_eq!(run.table_version_before, v);
     assert_eq!(run.table_version_after, v.map(|v| v + 1));
     let rows = query(&synced, "SELECT * FROM main.m").await;
-    assert!(rows.contains("| a | c |") && !rows.contains("| b"), "{rows}");
+    assert!(
+        rows.contains("| a | c |") && !rows.contains("| b"),
+        "{rows}"
+    );
     assert!(rows.contains("| 1 | 3 |"), "{rows}");
 
     // A partitioned model adds columns; a drop would leave the other partitions' rows
@@ -1140,7 +1159,9 @@ async fn sync_all_columns_adds_and_drops_columns_and_reports_them() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(
-        e.contains("sync_all_columns") && e.contains("`b`") && e.contains("materialized = \"table\""),
+        e.contains("sync_all_columns")
+            && e.contains("`b`")
+            && e.contains("materialized = \"table\""),
         "{e}"
     );
     assert_eq!(version(&p3, "main.p").await, v);
