@@ -364,7 +364,18 @@ impl Runtime {
                 AssetSource::Sql(view) if up.is_view() => {
                     let (sql, inner) = self.scoped_model(up, view, None, false).await?;
                     let ctx = self.session.context_with(inner).await?;
-                    ctx.sql(&sql).await.map_err(sql_error)?.into_view()
+                    let df = ctx.sql(&sql).await.map_err(sql_error)?;
+                    // A microbatch downstream reads the view's rows of its batch.
+                    let window = match (down, key) {
+                        (Some(down), Some(key)) if down.is_microbatch() => {
+                            event_filter(down, up, key, df.schema().as_arrow())?
+                        }
+                        _ => None,
+                    };
+                    match window {
+                        Some(expr) => df.filter(expr).map_err(sql_error)?.into_view(),
+                        None => df.into_view(),
+                    }
                 }
                 _ => self.scoped_relation(down, up, key).await?,
             };
@@ -413,38 +424,11 @@ impl Runtime {
         up: &Asset,
         key: &PartitionKey,
     ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
-        let AssetSource::Sql(model) = &down.source else {
-            return self.relation(up, None, None).await;
+        let window = match self.store.provider(&up.table).await? {
+            Some(provider) => event_filter(down, up, key, &provider.schema())?,
+            None => None,
         };
-        let whole = model
-            .config
-            .mappings
-            .get(up.descriptor.name)
-            .is_some_and(|m| m.trim() == "all");
-        let column = up.event_time().or(model.config.event_time.as_deref());
-        let (Some(column), false) = (column, whole) else {
-            return self.relation(up, None, None).await;
-        };
-        let declared = up.event_time().is_some();
-        let Some(provider) = self.store.provider(&up.table).await? else {
-            return self.relation(up, None, None).await;
-        };
-        let schema = provider.schema();
-        let Ok(field) = schema.field_with_name(column) else {
-            if declared {
-                return Err(Error::InvalidAsset {
-                    asset: up.descriptor.name.to_string(),
-                    location: up.descriptor.location,
-                    reason: format!(
-                        "declares `event_time = \"{column}\"`, but its table `{}` has no column `{column}`",
-                        up.table
-                    ),
-                });
-            }
-            return self.relation(up, None, None).await;
-        };
-        let window = event_window(down, up, key, column, field.data_type())?;
-        self.relation(up, None, Some(window)).await
+        self.relation(up, None, window).await
     }
 
     /// The `WHERE` of an upstream read: its partitions that `key` of `down` maps to
@@ -531,6 +515,43 @@ impl Runtime {
         };
         Ok(df.into_view())
     }
+}
+
+/// The event-time predicate of batch `key` of the microbatch model `down` on `up`, whose
+/// rows have `schema`: on the column `up` declares (an error when it lacks it), else on
+/// `down`'s `event_time` name when `up` has that column; `None` (read whole) otherwise,
+/// or when `down` maps `up` with `"all"`.
+fn event_filter(
+    down: &Asset,
+    up: &Asset,
+    key: &PartitionKey,
+    schema: &arrow::datatypes::Schema,
+) -> Result<Option<datafusion::prelude::Expr>> {
+    let AssetSource::Sql(model) = &down.source else {
+        return Ok(None);
+    };
+    let whole = model
+        .config
+        .mappings
+        .get(up.descriptor.name)
+        .is_some_and(|m| m.trim() == "all");
+    let column = up.event_time().or(model.config.event_time.as_deref());
+    let (Some(column), false) = (column, whole) else {
+        return Ok(None);
+    };
+    let Ok(field) = schema.field_with_name(column) else {
+        if up.event_time().is_some() {
+            return Err(Error::InvalidAsset {
+                asset: up.descriptor.name.to_string(),
+                location: up.descriptor.location,
+                reason: format!(
+                    "declares `event_time = \"{column}\"`, but its result has no column `{column}`"
+                ),
+            });
+        }
+        return Ok(None);
+    };
+    event_window(down, up, key, column, field.data_type()).map(Some)
 }
 
 /// The predicate `start <= column < end` of batch `key` of `down`, with bounds of the

@@ -876,6 +876,16 @@ fn microbatch_project(events: &'static str) -> Project {
                  SELECT COUNT(*) AS rows_read, MIN(production_date) AS first_day,\n\
                  MAX(production_date) AS last_day FROM {{ ref('events') }}",
             ),
+            file(
+                "raw/v_events.sql",
+                "-- phlo: materialized = \"view\"\nSELECT * FROM {{ ref('events') }}",
+            ),
+            file(
+                "silver/mb_view_read.sql",
+                "-- phlo: materialized = \"microbatch\", event_time = \"production_date\", lookback = 0\n\
+                 -- phlo: partitions = \"daily\", start = \"2025-01-01\"\n\
+                 SELECT COUNT(*) AS rows_read FROM {{ ref('v_events') }}",
+            ),
         ]),
         seeds: &[],
         tests: &[],
@@ -917,6 +927,9 @@ async fn microbatch_filters_batches_by_event_time_and_equals_the_full_table() {
         read.contains("| 2         | 2025-01-02 | 2025-01-02 | 2025-01-02 "),
         "{read}"
     );
+    // A view upstream is filtered the same way.
+    let read = query(&rt, "SELECT rows_read FROM silver.mb_view_read").await;
+    assert!(read.contains("| 2         |"), "{read}");
     // lookback = 2 from day 2 reaches back only to `begin`.
     assert_eq!(built(&day2, "mb_revenue"), ["2025-01-01", "2025-01-02"]);
     // What a build (or a scheduled tick) of a batch runs; other assets run just the key.
