@@ -1083,6 +1083,30 @@ async fn microbatch_headers_are_validated() {
             .unwrap_or_default();
         assert!(e.contains(says) && e.contains("m.sql"), "{header}: {e}");
     }
+    // A daily model cannot read a monthly upstream partition by partition; a microbatch
+    // one reads it by event time, so the edge maps to all of it.
+    let monthly = "-- phlo: materialized = \"replace_partition\", partitions = \"monthly\", start = \"2025-01\"\nSELECT DATE '2025-01-01' AS d";
+    let over_monthly = |header: &'static str| Project {
+        models: leaked(vec![
+            file("raw/monthly.sql", monthly),
+            file("m.sql", header),
+        ]),
+        seeds: &[],
+        tests: &[],
+    };
+    let e = registry(over_monthly(
+        "-- phlo: materialized = \"replace_partition\", partitions = \"daily\", start = \"2025-01-01\"\nSELECT d FROM {{ ref('monthly') }}",
+    ))
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(e.contains("cannot read `monthly`"), "{e}");
+    let r = registry(over_monthly(
+        "-- phlo: materialized = \"microbatch\", event_time = \"d\", partitions = \"daily\", start = \"2025-01-01\"\nSELECT d FROM {{ ref('monthly') }}",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dep = &r.get("m").unwrap_or_else(|e| panic!("{e}")).deps[0];
+    assert_eq!(format!("{:?}", dep.mapping), "All");
 }
 
 #[tokio::test]
