@@ -43,6 +43,9 @@ pub struct WriteRequest<'a> {
     pub layout: TableLayout,
     /// Whether the commit may add columns (`schema_policy = "additive"`).
     pub allow_new_columns: bool,
+    /// Whether the commit replaces the table's schema with the load's, dropping the
+    /// columns it lacks (only a whole-table `replace_partition` write can).
+    pub replace_schema: bool,
     /// Application id of the commit; its version is the table's last one plus one.
     pub app_id: String,
     /// Commit metadata.
@@ -320,6 +323,7 @@ async fn commit_planned(
                 op,
                 layout: req.layout.clone(),
                 allow_new_columns: req.allow_new_columns,
+                replace_schema: req.replace_schema,
                 tag: CommitTag {
                     transaction: Some(AppTransaction {
                         app_id: req.app_id.clone(),

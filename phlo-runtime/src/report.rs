@@ -79,9 +79,11 @@ pub struct RunReport {
     pub rows_unchanged: u64,
     /// Rows deleted (`replace_partition`).
     pub rows_deleted: u64,
-    /// Input columns dropped (`drop_extra`).
+    /// Input columns dropped (`drop_extra`), and a model's table columns its result no
+    /// longer has, dropped from the table (`sync_all_columns`).
     pub dropped_columns: Vec<String>,
-    /// Input columns added to the table (`additive`).
+    /// Input columns added to the table (`additive`; a model's `append_new_columns` and
+    /// `sync_all_columns`).
     pub added_columns: Vec<String>,
     /// Table version before the run (`None`: no table yet).
     pub table_version_before: Option<i64>,

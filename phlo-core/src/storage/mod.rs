@@ -112,6 +112,10 @@ pub struct Write {
     pub layout: TableLayout,
     /// Whether new columns may be added to the table's schema in this commit.
     pub allow_new_columns: bool,
+    /// Whether the commit replaces the table's schema with the batches' (columns the
+    /// batches lack are dropped). Only a [`WriteOp::ReplacePartition`] of
+    /// [`PartitionScope::Whole`] can: it rewrites every row in the same commit.
+    pub replace_schema: bool,
     /// Identity of the commit.
     pub tag: CommitTag,
     /// The table state the write was planned against.

@@ -28,6 +28,7 @@ fn write(op: WriteOp, txn_version: i64) -> Write {
             ..TableLayout::default()
         },
         allow_new_columns: false,
+        replace_schema: false,
         tag: CommitTag {
             transaction: Some(AppTransaction {
                 app_id: "phlo:test:2025-01-15".into(),
@@ -512,5 +513,93 @@ async fn checkpoints_are_written_after_their_commit_returns_and_settle_waits_for
     let mut ids = contents_ids(&fresh, &t).await?;
     ids.sort_unstable();
     assert_eq!(ids, (0..12).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_whole_table_replace_may_replace_the_schema_in_one_commit() -> crate::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| crate::Error::internal(e.to_string()))?;
+    let store = DeltaStore::open(dir.path())?;
+    let t = TableName::parse("silver.narrowed")?;
+    let plain = |op: WriteOp, replace_schema: bool| Write {
+        layout: TableLayout::plain(),
+        replace_schema,
+        ..write(op, 0)
+    };
+    store
+        .commit(
+            &t,
+            plain(
+                WriteOp::ReplacePartition {
+                    batches: vec![batch(&[1, 2], 20103)],
+                    scope: PartitionScope::Whole,
+                },
+                false,
+            ),
+        )
+        .await?;
+    let only_id = {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(Int64Array::from(vec![7_i64])) as ArrayRef],
+        )
+        .map_err(|e| crate::Error::internal(e.to_string()))?
+    };
+    // Without replacing the schema, a narrower load is refused and nothing is committed.
+    let refused = store
+        .commit(
+            &t,
+            plain(
+                WriteOp::ReplacePartition {
+                    batches: vec![only_id.clone()],
+                    scope: PartitionScope::Whole,
+                },
+                false,
+            ),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(store.version(&t).await?, Some(0));
+    // One partition cannot replace the schema: the other partitions' rows keep theirs.
+    let partial = store
+        .commit(
+            &t,
+            plain(
+                WriteOp::ReplacePartition {
+                    batches: vec![only_id.clone()],
+                    scope: PartitionsDef::daily_utc()
+                        .scope(Some(&PartitionKey::parse("2025-01-15")?)),
+                },
+                true,
+            ),
+        )
+        .await;
+    assert!(partial.is_err(), "{partial:?}");
+    assert_eq!(store.version(&t).await?, Some(0));
+    let out = store
+        .commit(
+            &t,
+            plain(
+                WriteOp::ReplacePartition {
+                    batches: vec![only_id],
+                    scope: PartitionScope::Whole,
+                },
+                true,
+            ),
+        )
+        .await?;
+    assert_eq!((out.version_before, out.version_after), (Some(0), 1));
+    let provider = store
+        .provider(&t)
+        .await?
+        .ok_or_else(|| crate::Error::internal("no table"))?;
+    let names: Vec<String> = provider
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["id"]);
     Ok(())
 }

@@ -137,10 +137,13 @@ impl Runtime {
                 let selection = if !asset.partitions.is_partitioned() {
                     PartitionSelection::Unpartitioned
                 } else {
-                    match &partition {
-                        Some(key) => PartitionSelection::Key(key.clone()),
-                        None => PartitionSelection::Latest,
-                    }
+                    self.with_lookback(
+                        asset,
+                        match &partition {
+                            Some(key) => PartitionSelection::Key(key.clone()),
+                            None => PartitionSelection::Latest,
+                        },
+                    )
                 };
                 let kind = asset.kind();
                 let rt = self.clone();
@@ -183,6 +186,69 @@ impl Runtime {
         }
         let assets = order.iter().filter_map(|n| outcomes.remove(n)).collect();
         Ok(BuildReport { assets })
+    }
+
+    /// A build's batch of a microbatch model widened to the `lookback` batches before it
+    /// (never before the first partition), oldest first, so late-arriving rows of those
+    /// windows are picked up. Other assets' selections, and a key that does not parse
+    /// (the plan reports it), are left as they are.
+    pub(crate) fn with_lookback(
+        &self,
+        asset: &crate::registry::Asset,
+        selection: PartitionSelection,
+    ) -> PartitionSelection {
+        use phlo_core::partition::PartitionKey;
+        let (crate::registry::AssetSource::Sql(model), Some(windows)) =
+            (&asset.source, asset.partitions.time())
+        else {
+            return selection;
+        };
+        if !asset.is_microbatch() {
+            return selection;
+        }
+        let last = match &selection {
+            PartitionSelection::Key(text) => asset.partitions.parse_key(text).ok(),
+            PartitionSelection::Latest => asset.partitions.latest(self.clock.now()),
+            _ => None,
+        };
+        let Some(PartitionKey::Window(last)) = last else {
+            return selection;
+        };
+        let first = match asset.partitions.first() {
+            Some(PartitionKey::Window(w)) => Some(w),
+            _ => None,
+        };
+        let mut from = last;
+        for _ in 0..model.config.lookback() {
+            let prev = windows.prev(&from);
+            if first.is_some_and(|f| prev.start() < f.start()) {
+                break;
+            }
+            from = prev;
+        }
+        if from == last {
+            return PartitionSelection::Key(PartitionKey::Window(last).to_string());
+        }
+        PartitionSelection::Range {
+            from: PartitionKey::Window(from).to_string(),
+            to: PartitionKey::Window(last).to_string(),
+        }
+    }
+
+    /// The batches a build (or a scheduled run) of partition `key` of `asset` runs, oldest
+    /// first: `key` and, for a microbatch model, the `lookback` batches before it.
+    pub fn lookback_batches(&self, asset: &str, key: &str) -> Result<Vec<String>> {
+        let a = self.registry.get(asset)?;
+        let key = a.partitions.parse_key(key)?;
+        let selection = self.with_lookback(a, PartitionSelection::Key(key.to_string()));
+        let keys = match selection {
+            PartitionSelection::Range { from, to } => a.partitions.keys_between(
+                &a.partitions.parse_key(&from)?,
+                &a.partitions.parse_key(&to)?,
+            )?,
+            _ => vec![key],
+        };
+        Ok(keys.iter().map(ToString::to_string).collect())
     }
 
     /// One asset of a build: its planned partitions, in order.

@@ -182,6 +182,7 @@ impl Runtime {
         // A model's or seed's contract (and a transform's without `schema = T`) is its
         // result's columns.
         let mut descriptor = asset.descriptor;
+        let mut sync = super::transform::SchemaSync::default();
         if !asset.declares_schema() {
             let schema = batches
                 .first()
@@ -191,12 +192,13 @@ impl Runtime {
                 .map_err(Error::Project)?;
             match &asset.source {
                 crate::registry::AssetSource::Sql(model) => {
-                    self.check_schema_change(
-                        asset,
-                        model.config.on_schema_change,
-                        descriptor.schema,
-                    )
-                    .await?;
+                    sync = self
+                        .check_schema_change(
+                            asset,
+                            model.config.on_schema_change,
+                            descriptor.schema,
+                        )
+                        .await?;
                 }
                 crate::registry::AssetSource::Rust(_) => {
                     self.check_schema_change(
@@ -263,8 +265,8 @@ impl Runtime {
         report.rows_in = prepared.rows_in;
         report.rows_invalid = prepared.rows_invalid;
         report.duplicates_dropped = prepared.duplicates_dropped;
-        report.dropped_columns = prepared.dropped_columns.clone();
-        report.added_columns = prepared.added_columns.clone();
+        report.dropped_columns = [prepared.dropped_columns.clone(), sync.dropped.clone()].concat();
+        report.added_columns = [prepared.added_columns.clone(), sync.added.clone()].concat();
         report.validation = prepared.validation.clone();
         report.timings.coerce_ms = ms(prepared.timings.coerce);
         report.timings.validate_ms = ms(prepared.timings.validate);
@@ -298,8 +300,10 @@ impl Runtime {
             scope: step.scope.clone(),
             layout: step.layout.clone(),
             allow_new_columns: !prepared.added_columns.is_empty()
+                || !sync.added.is_empty()
                 || matches!(&asset.source, crate::registry::AssetSource::Sql(m)
                     if m.config.on_schema_change == crate::transform::OnSchemaChange::AppendNewColumns),
+            replace_schema: !sync.dropped.is_empty(),
             app_id: step.app_id.clone(),
             metadata: metadata.clone(),
         };
@@ -482,6 +486,7 @@ impl Runtime {
                 scope: step.scope.clone(),
                 layout,
                 allow_new_columns: true,
+                replace_schema: false,
                 app_id: format!("{}:quarantine", step.app_id),
                 metadata,
             },

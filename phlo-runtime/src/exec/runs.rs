@@ -97,6 +97,7 @@ pub(crate) async fn append_log(
         },
         layout: TableLayout::plain(),
         allow_new_columns: false,
+        replace_schema: false,
         tag: CommitTag {
             transaction: None,
             metadata: vec![(metadata.0.to_string(), metadata.1)],

@@ -101,6 +101,7 @@ impl Runtime {
                     model.config.materialized,
                     crate::transform::Materialized::Incremental
                         | crate::transform::Materialized::ReplacePartition
+                        | crate::transform::Materialized::Microbatch
                 );
             let bindings = Bindings {
                 refs,
@@ -269,15 +270,18 @@ impl Runtime {
     }
 
     /// A model's result against its table's columns: `fail` (the default) refuses any
-    /// difference, `append_new_columns` lets new columns in and refuses missing ones.
+    /// difference, `append_new_columns` lets new columns in and refuses missing ones,
+    /// `sync_all_columns` lets both through (a drop only where the write rewrites the whole
+    /// table: a `table` model). Returns the columns the write adds and drops.
     pub(crate) async fn check_schema_change(
         &self,
         asset: &Asset,
         policy: crate::transform::OnSchemaChange,
         result: &phlo_core::schema::SchemaDef,
-    ) -> Result<()> {
+    ) -> Result<SchemaSync> {
+        use crate::transform::OnSchemaChange;
         let Some(provider) = self.store.provider(&asset.table).await? else {
-            return Ok(());
+            return Ok(SchemaSync::default());
         };
         let table: std::collections::BTreeSet<String> = provider
             .schema()
@@ -288,16 +292,9 @@ impl Runtime {
             .collect();
         let now: std::collections::BTreeSet<String> =
             result.fields.iter().map(|f| f.name.to_string()).collect();
-        let added: Vec<&String> = now.difference(&table).collect();
-        let removed: Vec<&String> = table.difference(&now).collect();
-        let allowed = match policy {
-            crate::transform::OnSchemaChange::Fail => added.is_empty() && removed.is_empty(),
-            crate::transform::OnSchemaChange::AppendNewColumns => removed.is_empty(),
-        };
-        if allowed {
-            return Ok(());
-        }
-        let list = |v: &[&String]| {
+        let added: Vec<String> = now.difference(&table).cloned().collect();
+        let removed: Vec<String> = table.difference(&now).cloned().collect();
+        let list = |v: &[String]| {
             if v.is_empty() {
                 "none".to_string()
             } else {
@@ -307,11 +304,36 @@ impl Runtime {
                     .join(", ")
             }
         };
+        let rewrites_whole = asset.descriptor.spec.merge_strategy
+            == phlo_core::spec::MergeStrategy::ReplacePartition
+            && !asset.partitions.is_partitioned();
+        let allowed = match policy {
+            OnSchemaChange::Fail => added.is_empty() && removed.is_empty(),
+            OnSchemaChange::AppendNewColumns => removed.is_empty(),
+            OnSchemaChange::SyncAllColumns if removed.is_empty() || rewrites_whole => true,
+            OnSchemaChange::SyncAllColumns => {
+                return Err(Error::InvalidAsset {
+                    asset: asset.descriptor.name.to_string(),
+                    location: asset.descriptor.location,
+                    reason: format!(
+                        "`on_schema_change = \"sync_all_columns\"` would drop {} from `{}`, but this model writes one partition (or merges by key) at a time, so the rest of the table would keep the column; nothing was written. Dropping a column rewrites the whole table, which only a `materialized = \"table\"` model does: drop the table to rebuild it with the new columns",
+                        list(&removed),
+                        asset.table
+                    ),
+                });
+            }
+        };
+        if allowed {
+            return Ok(SchemaSync {
+                added,
+                dropped: removed,
+            });
+        }
         Err(Error::InvalidAsset {
             asset: asset.descriptor.name.to_string(),
             location: asset.descriptor.location,
             reason: format!(
-                "its result's columns differ from `{}`'s (new: {}; missing: {}); nothing was written. Set `on_schema_change = \"append_new_columns\"` to add new columns, or drop the table to rebuild it",
+                "its result's columns differ from `{}`'s (new: {}; missing: {}); nothing was written. Set `on_schema_change = \"append_new_columns\"` to add new columns, `\"sync_all_columns\"` to add and drop them, or drop the table to rebuild it",
                 asset.table,
                 list(&added),
                 list(&removed)
@@ -342,7 +364,18 @@ impl Runtime {
                 AssetSource::Sql(view) if up.is_view() => {
                     let (sql, inner) = self.scoped_model(up, view, None, false).await?;
                     let ctx = self.session.context_with(inner).await?;
-                    ctx.sql(&sql).await.map_err(sql_error)?.into_view()
+                    let df = ctx.sql(&sql).await.map_err(sql_error)?;
+                    // A microbatch downstream reads the view's rows of its batch.
+                    let window = match (down, key) {
+                        (Some(down), Some(key)) if down.is_microbatch() => {
+                            event_filter(down, up, key, df.schema().as_arrow())?
+                        }
+                        _ => None,
+                    };
+                    match window {
+                        Some(expr) => df.filter(expr).map_err(sql_error)?.into_view(),
+                        None => df.into_view(),
+                    }
                 }
                 _ => self.scoped_relation(down, up, key).await?,
             };
@@ -360,18 +393,42 @@ impl Runtime {
         Ok((ref_names, source_names, overrides))
     }
 
-    /// `up`'s table as `down`'s partition `key` reads it.
+    /// `up`'s table as `down`'s partition `key` reads it: a microbatch `down` reads the
+    /// rows of the batch's time window on `up`'s event-time column, any other the
+    /// partitions `key` maps to.
     async fn scoped_relation(
         &self,
         down: Option<&Asset>,
         up: &Asset,
         key: Option<&PartitionKey>,
     ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        if let (Some(down), Some(key)) = (down, key)
+            && down.is_microbatch()
+        {
+            return self.event_time_relation(down, up, key).await;
+        }
         let filter = match down {
             Some(down) => self.upstream_filter(down, up, key)?,
             None => None,
         };
-        self.relation(up, filter.as_deref()).await
+        self.relation(up, filter.as_deref(), None).await
+    }
+
+    /// `up`'s rows whose event time lies in batch `key` of the microbatch model `down`.
+    /// The event-time column is the one `up` declares (a SQL model's `event_time`), else
+    /// the column of `down`'s `event_time` name when `up` has it; an upstream with neither,
+    /// or one `down` maps with `mappings = { up = "all" }`, is read whole.
+    async fn event_time_relation(
+        &self,
+        down: &Asset,
+        up: &Asset,
+        key: &PartitionKey,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let window = match self.store.provider(&up.table).await? {
+            Some(provider) => event_filter(down, up, key, &provider.schema())?,
+            None => None,
+        };
+        self.relation(up, None, window).await
     }
 
     /// The `WHERE` of an upstream read: its partitions that `key` of `down` maps to
@@ -402,11 +459,13 @@ impl Runtime {
         })
     }
 
-    /// A view of `up`'s table (`[WHERE filter]`) without phlo's metadata columns.
+    /// A view of `up`'s table (`[WHERE filter]`, and `window` when given) without phlo's
+    /// metadata columns.
     async fn relation(
         &self,
         up: &Asset,
         filter: Option<&str>,
+        window: Option<datafusion::prelude::Expr>,
     ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
         let Some(provider) = self.store.provider(&up.table).await? else {
             return Err(Error::InvalidArgument {
@@ -450,8 +509,136 @@ impl Runtime {
             ))
             .await
             .map_err(sql_error)?;
+        let df = match window {
+            Some(expr) => df.filter(expr).map_err(sql_error)?,
+            None => df,
+        };
         Ok(df.into_view())
     }
+}
+
+/// The event-time predicate of batch `key` of the microbatch model `down` on `up`, whose
+/// rows have `schema`: on the column `up` declares (an error when it lacks it), else on
+/// `down`'s `event_time` name when `up` has that column; `None` (read whole) otherwise,
+/// or when `down` maps `up` with `"all"`.
+fn event_filter(
+    down: &Asset,
+    up: &Asset,
+    key: &PartitionKey,
+    schema: &arrow::datatypes::Schema,
+) -> Result<Option<datafusion::prelude::Expr>> {
+    let AssetSource::Sql(model) = &down.source else {
+        return Ok(None);
+    };
+    let whole = model
+        .config
+        .mappings
+        .get(up.descriptor.name)
+        .is_some_and(|m| m.trim() == "all");
+    let column = up.event_time().or(model.config.event_time.as_deref());
+    let (Some(column), false) = (column, whole) else {
+        return Ok(None);
+    };
+    let Ok(field) = schema.field_with_name(column) else {
+        if up.event_time().is_some() {
+            return Err(Error::InvalidAsset {
+                asset: up.descriptor.name.to_string(),
+                location: up.descriptor.location,
+                reason: format!(
+                    "declares `event_time = \"{column}\"`, but its result has no column `{column}`"
+                ),
+            });
+        }
+        return Ok(None);
+    };
+    event_window(down, up, key, column, field.data_type()).map(Some)
+}
+
+/// The predicate `start <= column < end` of batch `key` of `down`, with bounds of the
+/// column's own type: a timestamp column compares instants (its unit and time zone), a
+/// date column the local dates the batch starts and ends on (so it needs daily or monthly
+/// batches).
+fn event_window(
+    down: &Asset,
+    up: &Asset,
+    key: &PartitionKey,
+    column: &str,
+    data_type: &arrow::datatypes::DataType,
+) -> Result<datafusion::prelude::Expr> {
+    use arrow::datatypes::{DataType, TimeUnit};
+    use datafusion::prelude::{col, lit};
+    use datafusion::scalar::ScalarValue;
+    let invalid = |reason: String| Error::InvalidAsset {
+        asset: down.descriptor.name.to_string(),
+        location: down.descriptor.location,
+        reason,
+    };
+    let (Some(window), Some(windows)) = (key.window(), down.partitions.time()) else {
+        return Err(invalid(format!(
+            "batch `{key}` is not a time window: a microbatch model needs time partitions"
+        )));
+    };
+    let (start, end) = (window.start(), window.end());
+    let bounds = match data_type {
+        DataType::Timestamp(unit, tz) => {
+            let at = |t: chrono::DateTime<chrono::Utc>| -> Option<ScalarValue> {
+                Some(match unit {
+                    TimeUnit::Second => {
+                        ScalarValue::TimestampSecond(Some(t.timestamp()), tz.clone())
+                    }
+                    TimeUnit::Millisecond => {
+                        ScalarValue::TimestampMillisecond(Some(t.timestamp_millis()), tz.clone())
+                    }
+                    TimeUnit::Microsecond => {
+                        ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), tz.clone())
+                    }
+                    TimeUnit::Nanosecond => {
+                        ScalarValue::TimestampNanosecond(Some(t.timestamp_nanos_opt()?), tz.clone())
+                    }
+                })
+            };
+            at(start).zip(at(end))
+        }
+        DataType::Date32 | DataType::Date64 => {
+            let first = window.date();
+            let next = windows.next(window).date();
+            if first == next {
+                return Err(invalid(format!(
+                    "the event-time column `{column}` of `{}` holds dates, which an hourly batch cannot split: give it a timestamp column, or use daily or monthly batches",
+                    up.descriptor.name
+                )));
+            }
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1);
+            let days =
+                |d: chrono::NaiveDate| epoch.and_then(|e| i32::try_from((d - e).num_days()).ok());
+            days(first)
+                .zip(days(next))
+                .map(|(a, b)| (ScalarValue::Date32(Some(a)), ScalarValue::Date32(Some(b))))
+        }
+        other => {
+            return Err(invalid(format!(
+                "the event-time column `{column}` of `{}` is {other}: it must be a date or a timestamp",
+                up.descriptor.name
+            )));
+        }
+    };
+    let Some((lo, hi)) = bounds else {
+        return Err(invalid(format!(
+            "batch `{key}` lies outside the range of `{}`'s event-time column `{column}`",
+            up.descriptor.name
+        )));
+    };
+    let c = col(datafusion::common::Column::new_unqualified(column));
+    Ok(c.clone().gt_eq(lit(lo)).and(c.lt(lit(hi))))
+}
+
+/// The columns a model's write adds to and drops from its table (sorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SchemaSync {
+    /// Columns of the result the table does not have.
+    pub added: Vec<String>,
+    /// Columns of the table the result no longer has (`sync_all_columns`).
+    pub dropped: Vec<String>,
 }
 
 fn sql_error(e: datafusion::error::DataFusionError) -> Error {

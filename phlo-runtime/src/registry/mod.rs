@@ -354,6 +354,20 @@ impl Asset {
         }
     }
 
+    /// Whether it is a `materialized = "microbatch"` SQL model.
+    pub fn is_microbatch(&self) -> bool {
+        matches!(&self.source, AssetSource::Sql(m) if m.config.materialized == crate::transform::Materialized::Microbatch)
+    }
+
+    /// The column a microbatch downstream filters this asset's rows on, when it declares
+    /// one (a SQL model's `event_time`).
+    pub fn event_time(&self) -> Option<&str> {
+        match &self.source {
+            AssetSource::Sql(m) => m.config.event_time.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether it stores nothing (a SQL view).
     pub fn is_view(&self) -> bool {
         matches!(&self.source, AssetSource::Sql(m) if m.config.materialized == crate::transform::Materialized::View)

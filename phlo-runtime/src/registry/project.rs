@@ -73,6 +73,36 @@ fn partitions_spec(model: &SqlModel) -> Result<PartitionsSpec> {
     })
 }
 
+/// A microbatch model's header: time partitions (the batch size), an `event_time`, and a
+/// `lookback` of at least 0.
+fn microbatch_checks(model: &SqlModel, partitions: &PartitionsDef) -> Result<()> {
+    let c = &model.config;
+    if partitions.time().is_none() {
+        return Err(invalid(
+            &model.name,
+            &model.path,
+            "`materialized = \"microbatch\"` runs one batch per time window: add `partitions = \"daily\"` (or hourly, monthly; the batch size) and `start = \"YYYY-MM-DD\"` (dbt's `begin`)".into(),
+        ));
+    }
+    if c.event_time.is_none() {
+        return Err(invalid(
+            &model.name,
+            &model.path,
+            "`materialized = \"microbatch\"` needs `event_time = \"<column>\"`: the column of its result (and of the upstreams it filters) holding each row's event time".into(),
+        ));
+    }
+    if let Some(n) = c.lookback
+        && (n < 0 || u32::try_from(n).is_err())
+    {
+        return Err(invalid(
+            &model.name,
+            &model.path,
+            format!("`lookback = {n}`: the number of earlier batches re-run must be 0 or more"),
+        ));
+    }
+    Ok(())
+}
+
 fn model_asset(model: SqlModel) -> Result<Asset> {
     let spec_partitions = partitions_spec(&model)?;
     let partitions = PartitionsDef::resolve(&spec_partitions)
@@ -92,10 +122,30 @@ fn model_asset(model: SqlModel) -> Result<Asset> {
                 "`materialized = \"replace_partition\"` needs `partitions = \"daily\"` (or hourly, monthly)".into(),
             ));
         }
+        Materialized::Microbatch => {
+            microbatch_checks(&model, &partitions)?;
+            MergeStrategy::ReplacePartition
+        }
         Materialized::Table | Materialized::ReplacePartition => MergeStrategy::ReplacePartition,
         Materialized::Incremental => MergeStrategy::Merge,
         Materialized::View => MergeStrategy::Append,
     };
+    if model.config.materialized != Materialized::Microbatch && model.config.lookback.is_some() {
+        return Err(invalid(
+            &model.name,
+            &model.path,
+            "`lookback` re-runs earlier batches of a `materialized = \"microbatch\"` model; this model is not one: remove it".into(),
+        ));
+    }
+    if let Some(column) = &model.config.event_time
+        && column.trim().is_empty()
+    {
+        return Err(invalid(
+            &model.name,
+            &model.path,
+            "`event_time = \"\"`: name the column holding each row's event time".into(),
+        ));
+    }
     let table = TableName::parse(&model.table)
         .map_err(|e| invalid(&model.name, &model.path, e.to_string()))?;
     if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
@@ -344,6 +394,13 @@ impl Registry {
             return Ok(Dependency { asset: up, mapping });
         }
         let mapping = match self.assets.get(up.as_str()) {
+            // A microbatch model reads its upstreams by event time, not partition keys: an
+            // upstream whose partitions do not map to its batches is read as a whole.
+            Some(u) if asset.is_microbatch() => {
+                crate::graph::default_mapping(&u.partitions, &asset.partitions)
+                    .map(PartitionMapping::from_graph)
+                    .unwrap_or(PartitionMapping::All)
+            }
             Some(u) => crate::graph::default_mapping(&u.partitions, &asset.partitions)
                 .map(PartitionMapping::from_graph)
                 .map_err(|e| invalid(format!("cannot read `{up}` partition by partition: {e}")))?,

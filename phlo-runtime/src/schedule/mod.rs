@@ -428,7 +428,23 @@ impl Scheduler {
         tracing::info!(asset, tick = %tick.to_rfc3339(), "tick");
         let keys: Vec<Option<String>> = match partition_for_tick(&a.partitions, tick) {
             TickTarget::Unpartitioned => vec![None],
-            TickTarget::Keys(keys) => keys.iter().map(|k| Some(k.to_string())).collect(),
+            TickTarget::Keys(keys) => {
+                // A microbatch model's tick re-runs its `lookback` batches too, once each.
+                let mut batches: Vec<Option<String>> = Vec::new();
+                for k in keys {
+                    let text = k.to_string();
+                    let widened = self
+                        .rt
+                        .lookback_batches(asset, &text)
+                        .unwrap_or_else(|_| vec![text]);
+                    for b in widened {
+                        if !batches.iter().any(|x| x.as_deref() == Some(b.as_str())) {
+                            batches.push(Some(b));
+                        }
+                    }
+                }
+                batches
+            }
             TickTarget::Nothing => {
                 tracing::info!(asset, tick = %tick.to_rfc3339(), "tick before the first partition: nothing to run");
                 Vec::new()

@@ -38,6 +38,11 @@ pub enum Materialized {
     Incremental,
     /// The partition's rows are replaced by the result, in one commit.
     ReplacePartition,
+    /// dbt's microbatch: each batch is one time partition, its rows replaced in one
+    /// commit; upstreams are read filtered to the batch's window on their `event_time`
+    /// column (not by partition keys), and `build` re-runs the `lookback` batches before
+    /// the latest.
+    Microbatch,
 }
 
 /// What happens when the result's columns differ from the table's.
@@ -49,6 +54,10 @@ pub enum OnSchemaChange {
     Fail,
     /// New columns are added to the table; missing ones fail the run.
     AppendNewColumns,
+    /// New columns are added and columns the result no longer has are dropped (the run's
+    /// report lists both). Dropping rewrites the whole table in one commit, which only a
+    /// `table` model's write does; other models refuse a drop.
+    SyncAllColumns,
 }
 
 /// A model's header.
@@ -67,8 +76,9 @@ pub struct ModelConfig {
     /// `daily`, `hourly`, `monthly` or `none` (default).
     #[serde(default)]
     pub partitions: Option<String>,
-    /// First partition (`YYYY-MM-DD`, `YYYY-MM-DDTHH`, `YYYY-MM`).
-    #[serde(default)]
+    /// First partition (`YYYY-MM-DD`, `YYYY-MM-DDTHH`, `YYYY-MM`); `begin` is its
+    /// dbt spelling.
+    #[serde(default, alias = "begin")]
     pub start: Option<String>,
     /// Last partition, inclusive.
     #[serde(default)]
@@ -107,6 +117,26 @@ pub struct ModelConfig {
     /// `"eager"`: `serve` runs the partitions an upstream change maps to.
     #[serde(default)]
     pub automation: Option<Automation>,
+    /// The column holding a row's event time. A `microbatch` model's batches are windows
+    /// of it; on an upstream it names the column a microbatch downstream filters on.
+    #[serde(default)]
+    pub event_time: Option<String>,
+    /// `microbatch`: how many batches before the latest a `build` re-runs (late data);
+    /// default 1, as in dbt.
+    #[serde(default)]
+    pub lookback: Option<i64>,
+}
+
+/// dbt's default `lookback`: the batch before the latest is re-run.
+pub const DEFAULT_LOOKBACK: u32 = 1;
+
+impl ModelConfig {
+    /// A microbatch model's `lookback` (validated by the registry to be at least 0).
+    pub fn lookback(&self) -> u32 {
+        self.lookback
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(DEFAULT_LOOKBACK)
+    }
 }
 
 fn default_strict() -> bool {
@@ -157,6 +187,8 @@ impl Default for ModelConfig {
             cron: None,
             freshness_hours: None,
             automation: None,
+            event_time: None,
+            lookback: None,
         }
     }
 }
@@ -291,6 +323,35 @@ mod tests {
         let named = parse_model("a/m.sql", "-- phlo: table = \"gold.x\"\nSELECT 1")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(named.table, "gold.x");
+    }
+
+    #[test]
+    fn microbatch_headers_take_dbt_names() {
+        let m = parse_model(
+            "silver/mb.sql",
+            "-- phlo: materialized = \"microbatch\", event_time = \"production_date\"\n\
+             -- phlo: partitions = \"daily\", begin = \"2025-01-01\", lookback = 3\n\
+             -- phlo: on_schema_change = \"sync_all_columns\"\n\
+             SELECT 1",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.config.materialized, Materialized::Microbatch);
+        assert_eq!(m.config.event_time.as_deref(), Some("production_date"));
+        assert_eq!(m.config.start.as_deref(), Some("2025-01-01"));
+        assert_eq!(m.config.lookback(), 3);
+        assert_eq!(m.config.on_schema_change, OnSchemaChange::SyncAllColumns);
+        let default = parse_model(
+            "mb.sql",
+            "-- phlo: materialized = \"microbatch\", event_time = \"d\"\nSELECT 1",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.config.lookback(), DEFAULT_LOOKBACK);
+        // `start` and `begin` are one setting: both is a duplicate.
+        let both = parse_model(
+            "mb.sql",
+            "-- phlo: start = \"2025-01-01\", begin = \"2025-01-02\"\nSELECT 1",
+        );
+        assert!(both.is_err(), "{both:?}");
     }
 
     #[test]

@@ -142,6 +142,9 @@ pub(crate) fn strategy(
         Materialized::Incremental if !keyed => Err(
             "`materialized = \"incremental\"` merges by key: add `unique_key = \"<column>\"`".into(),
         ),
+        Materialized::Microbatch => Err(
+            "`materialized = \"microbatch\"` is for SQL models (their upstreams are filtered by event time): use \"replace_partition\" for a partitioned transform".into(),
+        ),
         Materialized::View => Err(
             "a Rust transform is stored: use \"table\", \"incremental\" or \"replace_partition\"".into(),
         ),

@@ -968,3 +968,36 @@ async fn once_from_a_system_cron_sees_upstream_changes_made_between_calls() {
     clock.jump(Duration::from_secs(60));
     assert!(once().await.is_empty(), "seen: not run again");
 }
+
+#[tokio::test]
+async fn a_microbatch_tick_reruns_its_lookback_batches() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(VirtualClock::new(t("2025-01-15T06:00:10Z")));
+    let project = Project {
+        models: leaked(vec![ProjectFile {
+            path: "marts/sched_batches.sql",
+            text: "-- phlo: materialized = \"microbatch\", event_time = \"d\", lookback = 2\n\
+                   -- phlo: partitions = \"daily\", start = \"2025-01-01\", cron = \"0 6 * * *\"\n\
+                   SELECT {{ partition_start }} AS d",
+        }]),
+        seeds: &[],
+        tests: &[],
+    };
+    let rt = runtime("mb-tick", dir.path(), &[], project, &clock).await;
+    let scheduler =
+        Scheduler::new(&rt, ScheduleOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let runs = scheduler.run_once().await.unwrap_or_else(|e| panic!("{e}"));
+    let ran: Vec<(String, RunStatus)> = runs
+        .iter()
+        .map(|r| (r.partition.clone().unwrap_or_default(), r.status))
+        .collect();
+    // The 06:00 tick completes 2025-01-14; lookback 2 re-runs the two days before it.
+    assert_eq!(
+        ran,
+        [
+            ("2025-01-12".to_string(), RunStatus::Success),
+            ("2025-01-13".to_string(), RunStatus::Success),
+            ("2025-01-14".to_string(), RunStatus::Success),
+        ]
+    );
+}

@@ -811,3 +811,395 @@ async fn an_offset_mapping_reads_the_previous_partition() {
         assert!(e.contains("mappings"), "{e}");
     }
 }
+
+/// Daily events of wells A and B: `production_date` is their event time by name.
+const EVENTS_V1: &str = "-- phlo: materialized = \"table\"\n\
+     SELECT column1 AS well, CAST(column2 AS DATE) AS production_date, column3 AS oil FROM (VALUES\n\
+     ('A', '2025-01-01', 10.0), ('B', '2025-01-01', 20.0),\n\
+     ('A', '2025-01-02', 11.0), ('B', '2025-01-02', 21.0),\n\
+     ('A', '2025-01-03', 12.0))";
+
+/// The same events with late-arriving corrections of days 1 and 2, and day 4.
+const EVENTS_V2: &str = "-- phlo: materialized = \"table\"\n\
+     SELECT column1 AS well, CAST(column2 AS DATE) AS production_date, column3 AS oil FROM (VALUES\n\
+     ('A', '2025-01-01', 100.0), ('B', '2025-01-01', 20.0),\n\
+     ('A', '2025-01-02', 111.0), ('B', '2025-01-02', 21.0),\n\
+     ('A', '2025-01-03', 12.0), ('A', '2025-01-04', 13.0))";
+
+/// Meter readings of well C: they declare their event time, a timestamp (23:30 is still
+/// day 1, midnight is day 2).
+const METER: &str = "-- phlo: materialized = \"table\", event_time = \"read_at\"\n\
+     SELECT column1 AS well, CAST(column2 AS TIMESTAMP) AS read_at, column3 AS oil FROM (VALUES\n\
+     ('C', '2025-01-01T23:30:00', 5.0), ('C', '2025-01-02T00:00:00', 6.0),\n\
+     ('C', '2025-01-03T12:00:00', 7.0))";
+
+/// No event time: read whole by every batch.
+const PRICES: &str = "-- phlo: materialized = \"table\"\n\
+     SELECT column1 AS well, column2 AS price FROM (VALUES ('A', 2.0), ('B', 3.0), ('C', 4.0))";
+
+/// The revenue query, shared by the microbatch model and its `table` twin.
+macro_rules! revenue_sql {
+    ($header:literal) => {
+        concat!(
+            $header,
+            "\nSELECT e.well, e.production_date, e.oil * p.price AS revenue\n\
+             FROM (\n\
+               SELECT well, production_date, oil FROM {{ ref('events') }}\n\
+               UNION ALL\n\
+               SELECT well, CAST(read_at AS DATE) AS production_date, oil FROM {{ ref('meter') }}\n\
+             ) e JOIN {{ ref('prices') }} p ON p.well = e.well"
+        )
+    };
+}
+
+fn microbatch_project(events: &'static str) -> Project {
+    Project {
+        models: leaked(vec![
+            file("raw/events.sql", events),
+            file("raw/meter.sql", METER),
+            file("raw/prices.sql", PRICES),
+            file(
+                "silver/mb_revenue.sql",
+                revenue_sql!(
+                    "-- phlo: materialized = \"microbatch\", event_time = \"production_date\"\n\
+                     -- phlo: partitions = \"daily\", begin = \"2025-01-01\", lookback = 2"
+                ),
+            ),
+            file(
+                "silver/full_revenue.sql",
+                revenue_sql!("-- phlo: materialized = \"table\""),
+            ),
+            file(
+                "silver/mb_read.sql",
+                "-- phlo: materialized = \"microbatch\", event_time = \"production_date\", lookback = 0\n\
+                 -- phlo: partitions = \"daily\", start = \"2025-01-01\"\n\
+                 SELECT COUNT(*) AS rows_read, MIN(production_date) AS first_day,\n\
+                 MAX(production_date) AS last_day FROM {{ ref('events') }}",
+            ),
+            file(
+                "raw/v_events.sql",
+                "-- phlo: materialized = \"view\"\nSELECT * FROM {{ ref('events') }}",
+            ),
+            file(
+                "silver/mb_view_read.sql",
+                "-- phlo: materialized = \"microbatch\", event_time = \"production_date\", lookback = 0\n\
+                 -- phlo: partitions = \"daily\", start = \"2025-01-01\"\n\
+                 SELECT COUNT(*) AS rows_read FROM {{ ref('v_events') }}",
+            ),
+        ]),
+        seeds: &[],
+        tests: &[],
+    }
+}
+
+/// The partitions a build ran of `asset`, in order.
+fn built(report: &phlo::BuildReport, asset: &str) -> Vec<String> {
+    report
+        .get(asset)
+        .map(|o| {
+            o.runs
+                .iter()
+                .map(|r| r.partition.clone().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const REVENUE_ROWS: &str = "SELECT well, production_date, revenue FROM";
+
+#[tokio::test]
+async fn microbatch_filters_batches_by_event_time_and_equals_the_full_table() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime("mb", dir.path(), microbatch_project(EVENTS_V1)).await;
+    let day2 = rt
+        .build_selection("*", None, Some("2025-01-02"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(day2.succeeded(), "{day2:?}");
+    // lookback = 0: only the batch itself; it read day 2's events alone (2 of 5 rows).
+    assert_eq!(built(&day2, "mb_read"), ["2025-01-02"]);
+    let read = query(
+        &rt,
+        "SELECT rows_read, first_day, last_day, _phlo_partition_date FROM silver.mb_read",
+    )
+    .await;
+    assert!(
+        read.contains("| 2         | 2025-01-02 | 2025-01-02 | 2025-01-02 "),
+        "{read}"
+    );
+    // A view upstream is filtered the same way.
+    let read = query(&rt, "SELECT rows_read FROM silver.mb_view_read").await;
+    assert!(read.contains("| 2         |"), "{read}");
+    // lookback = 2 from day 2 reaches back only to `begin`.
+    assert_eq!(built(&day2, "mb_revenue"), ["2025-01-01", "2025-01-02"]);
+    // What a build (or a scheduled tick) of a batch runs; other assets run just the key.
+    let batches = |asset: &str, key: &str| {
+        rt.lookback_batches(asset, key)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        batches("mb_revenue", "2025-01-10"),
+        ["2025-01-08", "2025-01-09", "2025-01-10"]
+    );
+    assert_eq!(batches("mb_read", "2025-01-10"), ["2025-01-10"]);
+    assert_eq!(batches("well_readings", "2025-01-10"), ["2025-01-10"]);
+    // Each batch holds its own day's rows only: the timestamp upstream's 23:30 reading is
+    // day 1, its midnight one day 2; the unfiltered prices joined every batch.
+    let per_batch = query(
+        &rt,
+        "SELECT COUNT(*) AS rows_kept, SUM(CASE WHEN production_date = _phlo_partition_date \
+         THEN 0 ELSE 1 END) AS foreign_rows FROM silver.mb_revenue",
+    )
+    .await;
+    assert!(
+        per_batch.contains("| 6         | 0            |"),
+        "{per_batch}"
+    );
+    let c = query(
+        &rt,
+        "SELECT production_date, revenue FROM silver.mb_revenue WHERE well = 'C' ORDER BY 1",
+    )
+    .await;
+    assert!(
+        c.contains("| 2025-01-01      | 20.0    |") && c.contains("| 2025-01-02      | 24.0    |"),
+        "{c}"
+    );
+    // Batch by batch (day 3 re-runs days 1 and 2) equals the `table` model of the same SQL.
+    let day3 = rt
+        .build_selection("*", None, Some("2025-01-03"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(day3.succeeded(), "{day3:?}");
+    assert_eq!(
+        built(&day3, "mb_revenue"),
+        ["2025-01-01", "2025-01-02", "2025-01-03"]
+    );
+    let incremental = query(
+        &rt,
+        &format!("{REVENUE_ROWS} silver.mb_revenue ORDER BY 1, 2"),
+    )
+    .await;
+    let full = query(
+        &rt,
+        &format!("{REVENUE_ROWS} silver.full_revenue ORDER BY 1, 2"),
+    )
+    .await;
+    assert_eq!(incremental, full);
+    assert_eq!(incremental.lines().count(), 4 + 8, "{incremental}");
+}
+
+#[tokio::test]
+async fn microbatch_lookback_reruns_earlier_batches_and_picks_up_late_data() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let first = runtime("mb-late", dir.path(), microbatch_project(EVENTS_V1)).await;
+    let report = first
+        .build_selection("*", None, Some("2025-01-03"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.succeeded(), "{report:?}");
+    // Corrections of days 1 and 2 arrive late, with day 4's events.
+    let late = runtime("mb-late2", dir.path(), microbatch_project(EVENTS_V2)).await;
+    let report = late
+        .build_selection("*", None, Some("2025-01-04"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.succeeded(), "{report:?}");
+    // Day 4 and the 2 batches before it, each at most one commit replacing its partition
+    // (day 3's rows did not change: no commit).
+    assert_eq!(
+        built(&report, "mb_revenue"),
+        ["2025-01-02", "2025-01-03", "2025-01-04"]
+    );
+    let commits: Vec<_> = report
+        .get("mb_revenue")
+        .map(|o| {
+            o.runs
+                .iter()
+                .map(|r| (r.table_version_before, r.table_version_after))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        commits,
+        [(Some(2), Some(3)), (Some(3), Some(3)), (Some(3), Some(4))]
+    );
+    let a = query(
+        &late,
+        "SELECT production_date, revenue FROM silver.mb_revenue WHERE well = 'A' ORDER BY 1",
+    )
+    .await;
+    // Day 2's correction is picked up; day 1 lies outside the lookback and keeps its rows.
+    assert!(a.contains("| 2025-01-02      | 222.0   |"), "{a}");
+    assert!(a.contains("| 2025-01-01      | 20.0    |"), "{a}");
+    assert!(a.contains("| 2025-01-04      | 26.0    |"), "{a}");
+    // Re-running day 3 with lookback 2 reaches day 1 too: then it equals the full table.
+    let report = late
+        .build_selection("mb_revenue", None, Some("2025-01-03"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.succeeded(), "{report:?}");
+    let missing_day4 = query(
+        &late,
+        &format!("{REVENUE_ROWS} silver.full_revenue WHERE production_date < DATE '2025-01-04' ORDER BY 1, 2"),
+    )
+    .await;
+    let incremental = query(
+        &late,
+        &format!("{REVENUE_ROWS} silver.mb_revenue WHERE production_date < DATE '2025-01-04' ORDER BY 1, 2"),
+    )
+    .await;
+    assert_eq!(incremental, missing_day4);
+    assert!(incremental.contains("| 200.0 "), "{incremental}");
+}
+
+#[tokio::test]
+async fn microbatch_headers_are_validated() {
+    for (header, says) in [
+        (
+            "-- phlo: materialized = \"microbatch\", event_time = \"d\"\nSELECT 1 AS d",
+            "partitions",
+        ),
+        (
+            "-- phlo: materialized = \"microbatch\", partitions = \"daily\", start = \"2025-01-01\"\nSELECT 1 AS d",
+            "event_time",
+        ),
+        (
+            "-- phlo: materialized = \"microbatch\", partitions = \"daily\", event_time = \"d\", lookback = -1\nSELECT 1 AS d",
+            "lookback = -1",
+        ),
+        (
+            "-- phlo: materialized = \"table\", lookback = 1\nSELECT 1 AS d",
+            "lookback",
+        ),
+    ] {
+        let bad = Project {
+            models: leaked(vec![file("m.sql", header)]),
+            seeds: &[],
+            tests: &[],
+        };
+        let e = registry(bad)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(says) && e.contains("m.sql"), "{header}: {e}");
+    }
+    // A daily model cannot read a monthly upstream partition by partition; a microbatch
+    // one reads it by event time, so the edge maps to all of it.
+    let monthly = "-- phlo: materialized = \"replace_partition\", partitions = \"monthly\", start = \"2025-01\"\nSELECT DATE '2025-01-01' AS d";
+    let over_monthly = |header: &'static str| Project {
+        models: leaked(vec![
+            file("raw/monthly.sql", monthly),
+            file("m.sql", header),
+        ]),
+        seeds: &[],
+        tests: &[],
+    };
+    let e = registry(over_monthly(
+        "-- phlo: materialized = \"replace_partition\", partitions = \"daily\", start = \"2025-01-01\"\nSELECT d FROM {{ ref('monthly') }}",
+    ))
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(e.contains("cannot read `monthly`"), "{e}");
+    let r = registry(over_monthly(
+        "-- phlo: materialized = \"microbatch\", event_time = \"d\", partitions = \"daily\", start = \"2025-01-01\"\nSELECT d FROM {{ ref('monthly') }}",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dep = &r.get("m").unwrap_or_else(|e| panic!("{e}")).deps[0];
+    assert_eq!(format!("{:?}", dep.mapping), "All");
+}
+
+#[tokio::test]
+async fn sync_all_columns_adds_and_drops_columns_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = |path: &'static str, sql: &'static str| Project {
+        models: leaked(vec![file(path, sql)]),
+        seeds: &[],
+        tests: &[],
+    };
+    let first = runtime(
+        "sync",
+        dir.path(),
+        project("m.sql", "SELECT 1 AS a, 2 AS b"),
+    )
+    .await;
+    assert!(
+        first
+            .build_selection("m", None, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .succeeded()
+    );
+    let v = version(&first, "main.m").await;
+    let synced = runtime(
+        "sync2",
+        dir.path(),
+        project(
+            "m.sql",
+            "-- phlo: on_schema_change = \"sync_all_columns\"\nSELECT 1 AS a, 3 AS c",
+        ),
+    )
+    .await;
+    let report = synced
+        .build_selection("m", None, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.succeeded(), "{report:?}");
+    let run = &report.assets[0].runs[0];
+    assert_eq!(run.added_columns, ["c"]);
+    assert_eq!(run.dropped_columns, ["b"]);
+    // One commit rewrote the table with its new columns.
+    assert_eq!(run.table_version_before, v);
+    assert_eq!(run.table_version_after, v.map(|v| v + 1));
+    let rows = query(&synced, "SELECT * FROM main.m").await;
+    assert!(
+        rows.contains("| a | c |") && !rows.contains("| b"),
+        "{rows}"
+    );
+    assert!(rows.contains("| 1 | 3 |"), "{rows}");
+
+    // A partitioned model adds columns; a drop would leave the other partitions' rows
+    // with the column, so it is refused and nothing is written.
+    let part = |sql: &'static str| project("p.sql", sql);
+    let p1 = runtime(
+        "sync3",
+        dir.path(),
+        part("-- phlo: materialized = \"replace_partition\", partitions = \"daily\", start = \"2025-01-01\", on_schema_change = \"sync_all_columns\"\nSELECT 1 AS a, 2 AS b"),
+    )
+    .await;
+    p1.materialize("p", "2025-01-01")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let p2 = runtime(
+        "sync4",
+        dir.path(),
+        part("-- phlo: materialized = \"replace_partition\", partitions = \"daily\", start = \"2025-01-01\", on_schema_change = \"sync_all_columns\"\nSELECT 1 AS a, 2 AS b, 3 AS c"),
+    )
+    .await;
+    let added = p2
+        .materialize("p", "2025-01-02")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(added.added_columns, ["c"]);
+    assert!(added.dropped_columns.is_empty());
+    let v = version(&p2, "main.p").await;
+    let p3 = runtime(
+        "sync5",
+        dir.path(),
+        part("-- phlo: materialized = \"replace_partition\", partitions = \"daily\", start = \"2025-01-01\", on_schema_change = \"sync_all_columns\"\nSELECT 1 AS a, 3 AS c"),
+    )
+    .await;
+    let e = p3
+        .materialize("p", "2025-01-03")
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("sync_all_columns")
+            && e.contains("`b`")
+            && e.contains("materialized = \"table\""),
+        "{e}"
+    );
+    assert_eq!(version(&p3, "main.p").await, v);
+}

@@ -36,7 +36,10 @@ pub(super) async fn append(
     builder.await.map_err(|e| Error::commit(table, e))
 }
 
-/// Deletes the rows of `scope` and inserts `batches`, in one commit.
+/// Deletes the rows of `scope` and inserts `batches`, in one commit. With
+/// `replace_schema` (only for [`PartitionScope::Whole`]) the table's schema becomes the
+/// batches' in that commit: every row is rewritten, columns the batches lack are gone.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn replace(
     table: &TableName,
     delta: DeltaTable,
@@ -44,9 +47,15 @@ pub(super) async fn replace(
     scope: &PartitionScope,
     layout: &TableLayout,
     allow_new_columns: bool,
+    replace_schema: bool,
     props: CommitProperties,
 ) -> Result<DeltaTable> {
     let exists = delta.version().is_some();
+    if replace_schema && !matches!(scope, PartitionScope::Whole) {
+        return Err(Error::internal(format!(
+            "replacing `{table}`'s schema needs the whole table rewritten, not one partition"
+        )));
+    }
     let mut builder = delta
         .write(batches)
         .with_save_mode(SaveMode::Overwrite)
@@ -59,7 +68,9 @@ pub(super) async fn replace(
     if !exists {
         builder = builder.with_configuration(super::created_table_configuration());
     }
-    if allow_new_columns {
+    if replace_schema && exists {
+        builder = builder.with_schema_mode(SchemaMode::Overwrite);
+    } else if allow_new_columns {
         builder = builder.with_schema_mode(SchemaMode::Merge);
     }
     builder.await.map_err(|e| Error::commit(table, e))

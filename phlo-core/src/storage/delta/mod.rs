@@ -306,6 +306,7 @@ impl DeltaStore {
                     &scope,
                     &write.layout,
                     write.allow_new_columns,
+                    write.replace_schema,
                     props,
                 )
                 .await?;
