@@ -643,7 +643,7 @@ async fn command(rt: &Runtime, cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
-            let scheduler = crate::schedule::Scheduler::new(&rt, options)?;
+            let scheduler = crate::schedule::Scheduler::new(rt, options)?;
             let runs = if once {
                 scheduler.run_once().await?
             } else {
