@@ -61,7 +61,9 @@ pub enum Error {
     },
     /// The run's deadline (`max_runtime_seconds`) passed before this write's commit
     /// started: nothing was written. A commit once started is never cut.
-    #[error("table `{table}`: the run's deadline passed before the commit started; nothing was written")]
+    #[error(
+        "table `{table}`: the run's deadline passed before the commit started; nothing was written"
+    )]
     Deadline {
         /// Target table.
         table: String,

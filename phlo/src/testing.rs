@@ -186,9 +186,13 @@ impl TestWarehouse {
         span: std::time::Duration,
     ) -> crate::Result<Vec<crate::schedule::ScheduledRun>> {
         let clock = Arc::new(VirtualClock::new(self.def.now));
-        let rt =
-            Self::runtime_over(&self.def, self.dir.path(), clock.clone(), self.run_ids.clone())
-                .await?;
+        let rt = Self::runtime_over(
+            &self.def,
+            self.dir.path(),
+            clock.clone(),
+            self.run_ids.clone(),
+        )
+        .await?;
         let scheduler = crate::schedule::Scheduler::new(&rt, options)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut serving = tokio::spawn(async move {

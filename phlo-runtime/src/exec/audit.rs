@@ -116,32 +116,32 @@ impl Runtime {
         let mut blocked = false;
         let keys = self.key_columns(table);
         let checks = async {
-        for asset in self.registry.quality_for(table) {
-            let window = window_of(asset);
-            let column = window_column(asset, &window);
-            let scope = CheckScope::new(
-                ctx.clone(),
-                table.to_string(),
-                window,
-                column,
-                now,
-                keys.clone(),
-            );
-            let checks = asset.checks();
-            let part = run_checks(&checks, &scope).await.map_err(|e| match e {
-                phlo_quality::Error::Storage { table, reason } => {
-                    Error::Unreadable { table, reason }
+            for asset in self.registry.quality_for(table) {
+                let window = window_of(asset);
+                let column = window_column(asset, &window);
+                let scope = CheckScope::new(
+                    ctx.clone(),
+                    table.to_string(),
+                    window,
+                    column,
+                    now,
+                    keys.clone(),
+                );
+                let checks = asset.checks();
+                let part = run_checks(&checks, &scope).await.map_err(|e| match e {
+                    phlo_quality::Error::Storage { table, reason } => {
+                        Error::Unreadable { table, reason }
+                    }
+                    other => Error::Core(phlo_core::Error::internal(other.to_string())),
+                })?;
+                let blocking = asset.descriptor.spec.blocking;
+                blocked |= blocking && part.has_blocking_failure();
+                for r in part.results {
+                    recorded.push((asset.descriptor.name.to_string(), blocking, r.clone()));
+                    report.results.push(r);
                 }
-                other => Error::Core(phlo_core::Error::internal(other.to_string())),
-            })?;
-            let blocking = asset.descriptor.spec.blocking;
-            blocked |= blocking && part.has_blocking_failure();
-            for r in part.results {
-                recorded.push((asset.descriptor.name.to_string(), blocking, r.clone()));
-                report.results.push(r);
             }
-        }
-        Ok::<(), Error>(())
+            Ok::<(), Error>(())
         };
         match run {
             Some(run) => run.bounded("audit", checks).await?,

@@ -394,7 +394,9 @@ impl Runtime {
                         "the table moved on while committing; planning again"
                     );
                 }
-                Err(phlo_ingest::Error::Core(phlo_core::Error::Conflict { .. })) if ctx.passed() => {
+                Err(phlo_ingest::Error::Core(phlo_core::Error::Conflict { .. }))
+                    if ctx.passed() =>
+                {
                     return Err(ctx.timeout("commit"));
                 }
                 Err(e) => return Err(e.into()),

@@ -133,7 +133,10 @@ pub async fn dl_audited_bounded(ctx: &PartitionContext) -> phlo::Result<Vec<Tick
 
 /// A transform of `dl.ticks` that waits as long as the run's knob says first.
 #[transform(table = "dl.transformed", unique_key = "id", max_runtime_seconds = 1)]
-pub async fn dl_transformed(ctx: &PartitionContext, dl_ticks: DataFrame) -> phlo::Result<DataFrame> {
+pub async fn dl_transformed(
+    ctx: &PartitionContext,
+    dl_ticks: DataFrame,
+) -> phlo::Result<DataFrame> {
     let _ = serve(ctx).await;
     Ok(dl_ticks)
 }
@@ -276,7 +279,11 @@ impl TableStore for Slow {
 }
 
 /// A runtime over `dir` through `store`, with the test's project; runs `<test>-000001`, ….
-async fn runtime(test: &str, store: Arc<Slow>, dir: &std::path::Path) -> (Runtime, Arc<FixedClock>) {
+async fn runtime(
+    test: &str,
+    store: Arc<Slow>,
+    dir: &std::path::Path,
+) -> (Runtime, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(now()));
     let rt = Runtime::builder(dir)
         .project(project())
@@ -337,9 +344,7 @@ async fn assert_timed_out_in(
     step: &str,
 ) {
     match &result {
-        Err(Error::Timeout {
-            step: s, limit, ..
-        }) => {
+        Err(Error::Timeout { step: s, limit, .. }) => {
             assert_eq!(*s, step, "{result:?}");
             assert!(limit.as_secs_f64() > 0.0);
         }
@@ -359,9 +364,9 @@ async fn assert_timed_out_in(
         (Some(0), Some(0))
     );
     assert!(
-        last.error
-            .as_deref()
-            .is_some_and(|e| e.contains(&format!("during {step}")) && e.contains("nothing was written")),
+        last.error.as_deref().is_some_and(
+            |e| e.contains(&format!("during {step}")) && e.contains("nothing was written")
+        ),
         "{:?}",
         last.error
     );
@@ -448,7 +453,10 @@ async fn a_commit_in_flight_at_the_deadline_lands_whole_and_reports_the_overrun(
     let (rt, _) = seeded("dl-commit", "dl_ticks", &store, dir.path()).await;
     // The commit starts in time and takes a minute: the deadline passes while it is in
     // flight. It is never cut.
-    store.arm("dl.ticks", Some(Slowdown::Commit(Duration::from_millis(1400))));
+    store.arm(
+        "dl.ticks",
+        Some(Slowdown::Commit(Duration::from_millis(1400))),
+    );
     let report = rt
         .materialize("dl_ticks_bounded", Unpartitioned)
         .await
@@ -498,7 +506,13 @@ async fn a_slow_prepare_times_out_and_writes_nothing() {
     // Validation would pass, after 1.4 s: the run is cut at 1 s instead.
     let result = rt.materialize("dl_prepare_slow", Unpartitioned).await;
     assert!(
-        matches!(&result, Err(Error::Timeout { step: "prepare", .. })),
+        matches!(
+            &result,
+            Err(Error::Timeout {
+                step: "prepare",
+                ..
+            })
+        ),
         "{result:?}"
     );
     assert_eq!(version(&rt, "dl.prepare_slow").await, None);
@@ -552,7 +566,13 @@ async fn no_commit_starts_after_the_deadline() {
         matches!(&late, Err(phlo::crates::ingest::Error::Deadline { table }) if table == "dl.gate"),
         "{late:?}"
     );
-    assert_eq!(store.version(&table).await.unwrap_or_else(|e| panic!("{e}")), None);
+    assert_eq!(
+        store
+            .version(&table)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        None
+    );
     // In time, the same plan commits.
     let in_time = phlo::crates::ingest::write::write_planned_until(
         store.as_ref(),
@@ -582,13 +602,15 @@ async fn a_transient_storage_failure_in_a_models_query_is_not_retried() {
         "the storage's error is reported: {err}"
     );
     assert_eq!(
-        store
-            .failed_reads
-            .load(std::sync::atomic::Ordering::SeqCst),
+        store.failed_reads.load(std::sync::atomic::Ordering::SeqCst),
         1,
         "read once, not retried"
     );
-    assert!(clock.sleeps().is_empty(), "no backoff: {:?}", clock.sleeps());
+    assert!(
+        clock.sleeps().is_empty(),
+        "no backoff: {:?}",
+        clock.sleeps()
+    );
     assert_eq!(version(&rt2, "dl.dl_doubled").await, None);
     let last = rt2
         .runs()

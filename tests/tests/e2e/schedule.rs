@@ -996,12 +996,21 @@ async fn a_test_warehouse_serves_deterministically_on_a_virtual_clock() {
         ticks(&runs, "sched_hourly"),
         [
             ("10-26T00:00Z".to_string(), "2025-10-26T00".to_string()),
-            ("10-26T01:00Z".to_string(), "2025-10-26T01+01:00".to_string()),
-            ("10-26T02:00Z".to_string(), "2025-10-26T01+00:00".to_string()),
+            (
+                "10-26T01:00Z".to_string(),
+                "2025-10-26T01+01:00".to_string()
+            ),
+            (
+                "10-26T02:00Z".to_string(),
+                "2025-10-26T01+00:00".to_string()
+            ),
         ]
     );
     let ids: Vec<String> = runs.iter().filter_map(|r| r.run_id.clone()).collect();
-    assert_eq!(ids, ["tw-serve-000002", "tw-serve-000003", "tw-serve-000004"]);
+    assert_eq!(
+        ids,
+        ["tw-serve-000002", "tw-serve-000003", "tw-serve-000004"]
+    );
     // The warehouse sees what the scheduler wrote.
     let rows = w
         .rows("sched.hourly_london")
