@@ -12,7 +12,11 @@
 //! | [`TestWarehouse::assert_backfill_is_sequential`] | a parallel backfill equals running the partitions one by one, in order (and in reverse order: partitions of one asset may commit in any order) |
 //! | [`TestWarehouse::assert_incremental_equals_full`] | a model built incrementally, after each upstream partition, equals one full build |
 //!
-//! Each returns `Result<(), LawViolation>` and never panics: a broken law is
+//! [`TestWarehouse::serve_for`] runs a scheduler over the warehouse on a [`VirtualClock`]
+//! for a span of virtual time: every tick due in it fires at its instant, with no real
+//! waiting.
+//!
+//! Each law helper returns `Result<(), LawViolation>` and never panics: a broken law is
 //! [`LawViolation::Violated`] with a readable diff, a run that could not be made is
 //! [`LawViolation::Run`]. In a test, `?` it (a test returning
 //! `Result<(), Box<dyn std::error::Error>>`) or `unwrap` it.
