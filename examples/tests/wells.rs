@@ -672,3 +672,32 @@ async fn negative_revenue_is_never_published() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_pipeline_keeps_the_laws_over_three_days() -> TestResult {
+    // The laws of `phlo::testing` on a short range: a replayed day and a rebuilt mart
+    // create no table version; the incremental staging model and a mart built after each
+    // day equal one build after all three.
+    let w = phlo::testing::TestWarehouse::builder()
+        .project(wells::PROJECT)
+        .now(DateTime::from_timestamp(1_746_079_200, 0).unwrap_or_default())
+        .run_ids("wells-laws")
+        .build()
+        .await?;
+    let days = w
+        .materialize_range("well_production", "2025-01-01"..="2025-01-03")
+        .await?;
+    assert!(days.all_succeeded(), "{days:?}");
+    w.assert_idempotent("well_production", "2025-01-02").await?;
+    let built = w
+        .build_selection("+mart_production_monthly", None, None)
+        .await?;
+    assert!(built.succeeded(), "{built:?}");
+    w.assert_idempotent("mart_production_monthly", phlo::Unpartitioned)
+        .await?;
+    w.assert_incremental_equals_full("stg_well_production", "2025-01-01"..="2025-01-03")
+        .await?;
+    w.assert_incremental_equals_full("mart_production_monthly", "2025-01-01"..="2025-01-03")
+        .await?;
+    Ok(())
+}

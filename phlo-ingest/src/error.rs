@@ -59,6 +59,15 @@ pub enum Error {
         /// The full report.
         report: Box<ValidationReport>,
     },
+    /// The run's deadline (`max_runtime_seconds`) passed before this write's commit
+    /// started: nothing was written. A commit once started is never cut.
+    #[error(
+        "table `{table}`: the run's deadline passed before the commit started; nothing was written"
+    )]
+    Deadline {
+        /// Target table.
+        table: String,
+    },
     /// `dedup = "none"` with a strategy that needs unique keys, and the load repeats keys.
     #[error(
         "table `{table}`: {duplicate_rows} rows share a key {key:?} with another row (e.g. {samples:?}); set `dedup = \"last\"`, \"first\" or \"hash\", or fix the source"

@@ -194,13 +194,35 @@ pub async fn write_planned(
     req: WriteRequest<'_>,
     first: WritePlan,
 ) -> Result<WriteSummary> {
+    write_planned_until(store, req, first, None).await
+}
+
+/// [`write_planned`], bounded by `deadline`: no commit starts once it has passed, and a
+/// re-plan after a conflict is cut at it; either way [`Error::Deadline`] says that this
+/// write committed nothing. A commit in flight is never cut: it lands whole, or fails
+/// whole, even past the deadline.
+pub async fn write_planned_until(
+    store: &dyn TableStore,
+    req: WriteRequest<'_>,
+    first: WritePlan,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<WriteSummary> {
+    let passed = || Error::Deadline {
+        table: req.table.to_string(),
+    };
     let (mut conflicts, mut failures) = (0, 0);
     let mut planned = Some(first);
     loop {
-        let p = match planned.take() {
-            Some(p) => p,
-            None => plan(store, &req).await?,
+        let p = match (planned.take(), deadline) {
+            (Some(p), _) => p,
+            (None, None) => plan(store, &req).await?,
+            (None, Some(d)) => tokio::time::timeout_at(d, plan(store, &req))
+                .await
+                .map_err(|_| passed())??,
         };
+        if p.op.is_some() && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            return Err(passed());
+        }
         match commit_planned(store, &req, p).await? {
             Attempt::Done(mut summary) => {
                 summary.replans = conflicts;

@@ -47,13 +47,18 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// The run exceeded `max_runtime_seconds`; nothing was written.
-    #[error("asset `{asset}` exceeded max_runtime_seconds = {}s; nothing was written", .limit.as_secs_f64())]
+    /// The run exceeded `max_runtime_seconds` before its commit started; nothing was
+    /// written (a commit once started is never cut, see `docs/adr/0013-run-deadlines.md`).
+    /// Raise the limit, or make the slow step faster.
+    #[error("asset `{asset}` exceeded max_runtime_seconds = {}s during {step}; nothing was written", .limit.as_secs_f64())]
     Timeout {
         /// The asset.
         asset: String,
         /// The limit.
         limit: Duration,
+        /// The step the deadline passed in: `fetch`, `query`, `prepare`, `write plan`,
+        /// `audit` or `commit` (the commit was not started).
+        step: &'static str,
     },
     /// Blocking quality checks failed on the staged result: nothing was published.
     #[error("blocking quality checks failed on `{table}`, nothing was published: {}", .report.results.iter().filter(|r| !r.passed && r.severity == phlo_quality::Severity::Error).map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))]

@@ -111,6 +111,10 @@ pub struct RunReport {
     /// write again.
     #[serde(default)]
     pub conflicts: u32,
+    /// The commit started before the run's deadline (`max_runtime_seconds`) and landed
+    /// after it: a commit is never cut, so the run succeeded, late.
+    #[serde(default)]
+    pub overran_deadline: bool,
 }
 
 impl RunReport {
@@ -148,6 +152,7 @@ impl RunReport {
             upstream_versions: Default::default(),
             code_version: String::new(),
             conflicts: 0,
+            overran_deadline: false,
         }
     }
 }

@@ -12,7 +12,11 @@
 //! | [`TestWarehouse::assert_backfill_is_sequential`] | a parallel backfill equals running the partitions one by one, in order (and in reverse order: partitions of one asset may commit in any order) |
 //! | [`TestWarehouse::assert_incremental_equals_full`] | a model built incrementally, after each upstream partition, equals one full build |
 //!
-//! Each returns `Result<(), LawViolation>` and never panics: a broken law is
+//! [`TestWarehouse::serve_for`] runs a scheduler over the warehouse on a [`VirtualClock`]
+//! for a span of virtual time: every tick due in it fires at its instant, with no real
+//! waiting.
+//!
+//! Each law helper returns `Result<(), LawViolation>` and never panics: a broken law is
 //! [`LawViolation::Violated`] with a readable diff, a run that could not be made is
 //! [`LawViolation::Run`]. In a test, `?` it (a test returning
 //! `Result<(), Box<dyn std::error::Error>>`) or `unwrap` it.
@@ -39,6 +43,11 @@ use phlo_core::clock::{FixedClock, SequentialRunIds};
 use phlo_core::metadata::{INGESTED_AT, RUN_ID};
 
 use crate::{BackfillOptions, BackfillReport, Error, PartitionArg, Project, Registry, Runtime};
+
+/// The clock that moves only when told, for driving a scheduler (`phlo::schedule`) or
+/// anything else that waits on the runtime's clock without real sleeping (the same type
+/// as `phlo::VirtualClock`).
+pub use phlo_core::clock::VirtualClock;
 
 /// A law an asset broke, or a run the law needed that could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +119,7 @@ impl TestWarehouseBuilder {
 pub struct TestWarehouse {
     runtime: Runtime,
     clock: Arc<FixedClock>,
+    run_ids: Arc<SequentialRunIds>,
     def: Definition,
     // Last: the directory outlives the runtime's handles on it.
     dir: tempfile::TempDir,
@@ -143,19 +153,74 @@ impl TestWarehouse {
     async fn open(def: Definition) -> crate::Result<TestWarehouse> {
         let dir = tempfile::tempdir()?;
         let clock = Arc::new(FixedClock::new(def.now));
-        let mut builder = Runtime::builder(dir.path())
-            .project(def.project)
-            .clock(clock.clone())
-            .run_ids(Arc::new(SequentialRunIds::new(def.prefix.clone())));
-        if let Some(r) = &def.registry {
-            builder = builder.registry(r.clone());
-        }
+        let run_ids = Arc::new(SequentialRunIds::new(def.prefix.clone()));
+        let runtime = Self::runtime_over(&def, dir.path(), clock.clone(), run_ids.clone()).await?;
         Ok(TestWarehouse {
-            runtime: builder.build().await?,
+            runtime,
             clock,
+            run_ids,
             def,
             dir,
         })
+    }
+
+    async fn runtime_over(
+        def: &Definition,
+        dir: &Path,
+        clock: Arc<dyn phlo_core::clock::Clock>,
+        run_ids: Arc<SequentialRunIds>,
+    ) -> crate::Result<Runtime> {
+        let mut builder = Runtime::builder(dir)
+            .project(def.project)
+            .clock(clock)
+            .run_ids(run_ids);
+        if let Some(r) = &def.registry {
+            builder = builder.registry(r.clone());
+        }
+        builder.build().await
+    }
+
+    /// Runs a scheduler (`serve`) over this warehouse on a [`VirtualClock`] that starts
+    /// at the warehouse's instant and is advanced by `span`: every tick due within it
+    /// fires at its own instant, in order, with no real waiting; then the scheduler is
+    /// stopped. Returns the runs it made (their ids continue this warehouse's sequence).
+    pub async fn serve_for(
+        &self,
+        options: crate::schedule::ScheduleOptions,
+        span: std::time::Duration,
+    ) -> crate::Result<Vec<crate::schedule::ScheduledRun>> {
+        let clock = Arc::new(VirtualClock::new(self.def.now));
+        let rt = Self::runtime_over(
+            &self.def,
+            self.dir.path(),
+            clock.clone(),
+            self.run_ids.clone(),
+        )
+        .await?;
+        let scheduler = crate::schedule::Scheduler::new(&rt, options)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut serving = tokio::spawn(async move {
+            scheduler
+                .serve(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let joined = |r: Result<crate::Result<_>, tokio::task::JoinError>| {
+            r.map_err(|e| {
+                Error::Core(phlo_core::Error::internal(format!(
+                    "the scheduler task failed: {e}"
+                )))
+            })?
+        };
+        // A scheduler that ends before it first sleeps (it could not start) says why.
+        tokio::select! {
+            _ = clock.sleeping() => {}
+            ended = &mut serving => return joined(ended),
+        }
+        clock.advance(span).await;
+        let _ = stop.send(());
+        joined(serving.await)
     }
 
     /// Another, empty warehouse of the same assets, clock and run-id prefix.

@@ -87,7 +87,7 @@ impl Runtime {
         let ctx = self.session().await?;
         let today = self.clock.now().date_naive();
         let (report, blocked) = self
-            .run_quality(&ctx, &table, partition.as_ref(), None, |a| {
+            .run_quality(&ctx, &table, partition.as_ref(), None, None, |a| {
                 window(a, partition.as_ref(), today)
             })
             .await?;
@@ -96,12 +96,14 @@ impl Runtime {
 
     /// Runs the quality assets of `table` in `ctx`, records the results, and returns them
     /// with whether they block publication (a failed `error` check of a blocking asset).
+    /// With a run, the checks are cut at its deadline (and nothing is recorded).
     async fn run_quality(
         &self,
         ctx: &SessionContext,
         table: &TableName,
         partition: Option<&PartitionKey>,
         run_id: Option<&str>,
+        run: Option<&super::materialize::RunContext>,
         window_of: impl Fn(&QualityAsset) -> ScopeWindow,
     ) -> Result<(QualityReport, bool)> {
         let now = self.clock.now();
@@ -113,30 +115,37 @@ impl Runtime {
         let mut recorded: Vec<super::check_results::Recorded> = Vec::new();
         let mut blocked = false;
         let keys = self.key_columns(table);
-        for asset in self.registry.quality_for(table) {
-            let window = window_of(asset);
-            let column = window_column(asset, &window);
-            let scope = CheckScope::new(
-                ctx.clone(),
-                table.to_string(),
-                window,
-                column,
-                now,
-                keys.clone(),
-            );
-            let checks = asset.checks();
-            let part = run_checks(&checks, &scope).await.map_err(|e| match e {
-                phlo_quality::Error::Storage { table, reason } => {
-                    Error::Unreadable { table, reason }
+        let checks = async {
+            for asset in self.registry.quality_for(table) {
+                let window = window_of(asset);
+                let column = window_column(asset, &window);
+                let scope = CheckScope::new(
+                    ctx.clone(),
+                    table.to_string(),
+                    window,
+                    column,
+                    now,
+                    keys.clone(),
+                );
+                let checks = asset.checks();
+                let part = run_checks(&checks, &scope).await.map_err(|e| match e {
+                    phlo_quality::Error::Storage { table, reason } => {
+                        Error::Unreadable { table, reason }
+                    }
+                    other => Error::Core(phlo_core::Error::internal(other.to_string())),
+                })?;
+                let blocking = asset.descriptor.spec.blocking;
+                blocked |= blocking && part.has_blocking_failure();
+                for r in part.results {
+                    recorded.push((asset.descriptor.name.to_string(), blocking, r.clone()));
+                    report.results.push(r);
                 }
-                other => Error::Core(phlo_core::Error::internal(other.to_string())),
-            })?;
-            let blocking = asset.descriptor.spec.blocking;
-            blocked |= blocking && part.has_blocking_failure();
-            for r in part.results {
-                recorded.push((asset.descriptor.name.to_string(), blocking, r.clone()));
-                report.results.push(r);
             }
+            Ok::<(), Error>(())
+        };
+        match run {
+            Some(run) => run.bounded("audit", checks).await?,
+            None => checks.await?,
         }
         super::check_results::record(self, table, partition, run_id, &recorded).await?;
         Ok((report, blocked))
@@ -165,11 +174,47 @@ impl Runtime {
         plan: &WritePlan,
         key: &[&str],
         step: &PlanStep,
-        run_id: &str,
+        run: &super::materialize::RunContext,
     ) -> Result<Option<(QualityReport, bool)>> {
         if self.registry.quality_for(table).is_empty() {
             return Ok(None);
         }
+        let Some(staged_ctx) = run.bounded("audit", self.staged(table, plan, key)).await? else {
+            return Ok(None);
+        };
+        let partition = step.partition.as_ref();
+        let staged_window = match partition {
+            Some(k) => ScopeWindow::Partition(k.clone()),
+            None => ScopeWindow::Full,
+        };
+        let today = self.clock.now().date_naive();
+        let outcome = self
+            .run_quality(
+                &staged_ctx,
+                table,
+                partition,
+                Some(&run.run_id),
+                Some(run),
+                |a| {
+                    if a.descriptor.spec.full_table || !a.descriptor.spec.partition_aware {
+                        window(a, partition, today)
+                    } else {
+                        staged_window.clone()
+                    }
+                },
+            )
+            .await?;
+        Ok(Some(outcome))
+    }
+
+    /// A session where `table` is the staged result of `plan` (`None`: no table, and the
+    /// plan writes nothing).
+    async fn staged(
+        &self,
+        table: &TableName,
+        plan: &WritePlan,
+        key: &[&str],
+    ) -> Result<Option<SessionContext>> {
         let ctx = self.session().await?;
         let target = match self.store.provider(table).await? {
             Some(t) => Some(ctx.read_table(t)?),
@@ -212,26 +257,11 @@ impl Runtime {
                     .union_by_name(ctx.read_batch(rows.clone())?)?
             }
         };
-        let staged_ctx = self
-            .session
-            .context_with(vec![(table.clone(), staged.into_view())])
-            .await?;
-        let partition = step.partition.as_ref();
-        let staged_window = match partition {
-            Some(k) => ScopeWindow::Partition(k.clone()),
-            None => ScopeWindow::Full,
-        };
-        let today = self.clock.now().date_naive();
-        let outcome = self
-            .run_quality(&staged_ctx, table, partition, Some(run_id), |a| {
-                if a.descriptor.spec.full_table || !a.descriptor.spec.partition_aware {
-                    window(a, partition, today)
-                } else {
-                    staged_window.clone()
-                }
-            })
-            .await?;
-        Ok(Some(outcome))
+        Ok(Some(
+            self.session
+                .context_with(vec![(table.clone(), staged.into_view())])
+                .await?,
+        ))
     }
 }
 

@@ -38,6 +38,36 @@ pub(crate) struct RunContext {
     pub deadline: tokio::time::Instant,
     /// The bound itself, for the timeout error.
     pub limit: Duration,
+    /// The asset, for the timeout error.
+    pub asset: String,
+}
+
+impl RunContext {
+    /// The run's timeout, the deadline having passed during `step`.
+    pub(crate) fn timeout(&self, step: &'static str) -> Error {
+        Error::Timeout {
+            asset: self.asset.clone(),
+            limit: self.limit,
+            step,
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub(crate) fn passed(&self) -> bool {
+        tokio::time::Instant::now() >= self.deadline
+    }
+
+    /// Runs `step` (which writes nothing) until the deadline: past it, the step is dropped
+    /// and the run times out.
+    pub(crate) async fn bounded<T>(
+        &self,
+        step: &'static str,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout_at(self.deadline, work)
+            .await
+            .map_err(|_| self.timeout(step))?
+    }
 }
 
 impl Runtime {
@@ -96,6 +126,7 @@ impl Runtime {
                 started_at,
                 deadline: tokio::time::Instant::now() + limit,
                 limit,
+                asset: step.asset.to_string(),
             };
             self.execute(&asset, step, &ctx, &mut report).await
         }
@@ -148,10 +179,6 @@ impl Runtime {
     ) -> Result<()> {
         let spec = &asset.descriptor.spec;
         let table = &asset.table;
-        let timeout = || Error::Timeout {
-            asset: asset.descriptor.name.to_string(),
-            limit: ctx.limit,
-        };
 
         // A view stores nothing: its query is checked to plan, and read where it is used.
         if let crate::registry::AssetSource::Sql(model) = &asset.source
@@ -163,20 +190,20 @@ impl Runtime {
             return Ok(());
         }
 
-        // 1. Fetch (retries inside), bounded by the deadline; a model runs its query.
+        // The deadline bounds every step before the commit: a step it cuts is dropped,
+        // and nothing has been written (docs/adr/0013-run-deadlines.md).
+        // 1. Fetch (retries inside); a model runs its query.
         let t = Instant::now();
         let batches = match &asset.source {
             crate::registry::AssetSource::Fetch => {
-                tokio::time::timeout_at(ctx.deadline, self.fetch(asset, step, ctx, report))
+                ctx.bounded("fetch", self.fetch(asset, step, ctx, report))
                     .instrument(info_span!("fetch"))
-                    .await
-                    .map_err(|_| timeout())??
+                    .await?
             }
             _ => {
-                tokio::time::timeout_at(ctx.deadline, self.transform_rows(asset, step, ctx, report))
+                ctx.bounded("query", self.transform_rows(asset, step, ctx, report))
                     .instrument(info_span!("query"))
-                    .await
-                    .map_err(|_| timeout())??
+                    .await?
             }
         };
         // A model's or seed's contract (and a transform's without `schema = T`) is its
@@ -192,19 +219,25 @@ impl Runtime {
                 .map_err(Error::Project)?;
             match &asset.source {
                 crate::registry::AssetSource::Sql(model) => {
-                    sync = self
-                        .check_schema_change(
-                            asset,
-                            model.config.on_schema_change,
-                            descriptor.schema,
+                    sync = ctx
+                        .bounded(
+                            "query",
+                            self.check_schema_change(
+                                asset,
+                                model.config.on_schema_change,
+                                descriptor.schema,
+                            ),
                         )
                         .await?;
                 }
                 crate::registry::AssetSource::Rust(_) => {
-                    self.check_schema_change(
-                        asset,
-                        crate::transform::OnSchemaChange::Fail,
-                        descriptor.schema,
+                    ctx.bounded(
+                        "query",
+                        self.check_schema_change(
+                            asset,
+                            crate::transform::OnSchemaChange::Fail,
+                            descriptor.schema,
+                        ),
                     )
                     .await?;
                 }
@@ -248,7 +281,7 @@ impl Runtime {
             let job =
                 tokio::task::spawn_blocking(move || prepare(&descriptor, &table, stamp, batches));
             match tokio::time::timeout_at(ctx.deadline, job).await {
-                Err(_) => return Err(timeout()),
+                Err(_) => return Err(ctx.timeout("prepare")),
                 Ok(Err(join)) => {
                     return Err(phlo_core::Error::internal(format!(
                         "preparing the load panicked: {}",
@@ -259,8 +292,8 @@ impl Runtime {
                 Ok(Ok(prepared)) => prepared?,
             }
         };
-        if tokio::time::Instant::now() >= ctx.deadline {
-            return Err(timeout());
+        if ctx.passed() {
+            return Err(ctx.timeout("prepare"));
         }
         report.rows_in = prepared.rows_in;
         report.rows_invalid = prepared.rows_invalid;
@@ -309,21 +342,27 @@ impl Runtime {
         };
         // Plan, audit, commit. A concurrent writer of the same table (another partition of
         // a parallel backfill) that commits first makes the commit conflict: the write is
-        // planned again against the new version (inside `write_planned`, a few times), and
-        // when that keeps losing, planned and audited again here, while the run's deadline
-        // allows. Every conflict means another commit landed, so the writers progress.
+        // planned again against the new version (inside `write_planned_until`, a few
+        // times), and when that keeps losing, planned and audited again here, while the
+        // run's deadline allows. Every conflict means another commit landed, so the
+        // writers progress. The plan and the audit are cut at the deadline; no commit
+        // starts after it; a commit in flight is never cut (it lands whole or not at all),
+        // and one that lands after the deadline is reported as an overrun.
         let mut summary = None;
         let mut conflicts = 0u32;
         while prepared.load.num_rows() > 0 {
             let request = request();
             // The write's plan: what the commit will carry (new, changed, unchanged rows).
-            let write_plan = phlo_ingest::write::plan(self.store.as_ref(), &request)
+            let write_plan = ctx
+                .bounded("write plan", async {
+                    Ok(phlo_ingest::write::plan(self.store.as_ref(), &request).await?)
+                })
                 .instrument(info_span!("plan_write", table = %table))
                 .await?;
             // 7. Audit before publish: blocking checks on the staged result of that plan
             // gate the commit.
             let audit = self
-                .audit(table, &write_plan, spec.unique_key, step, &report.run_id)
+                .audit(table, &write_plan, spec.unique_key, step, ctx)
                 .instrument(info_span!("audit"))
                 .await?;
             if let Some((quality, blocked)) = audit {
@@ -335,20 +374,23 @@ impl Runtime {
                     });
                 }
             }
-            if tokio::time::Instant::now() >= ctx.deadline {
-                return Err(timeout());
-            }
-            match phlo_ingest::write::write_planned(self.store.as_ref(), request, write_plan)
-                .instrument(info_span!("write", table = %table))
-                .await
+            match phlo_ingest::write::write_planned_until(
+                self.store.as_ref(),
+                request,
+                write_plan,
+                Some(ctx.deadline),
+            )
+            .instrument(info_span!("write", table = %table))
+            .await
             {
                 Ok(s) => {
                     conflicts += s.replans;
                     summary = Some(s);
                     break;
                 }
+                Err(phlo_ingest::Error::Deadline { .. }) => return Err(ctx.timeout("commit")),
                 Err(phlo_ingest::Error::Core(phlo_core::Error::Conflict { .. }))
-                    if conflicts < MAX_CONFLICTS && tokio::time::Instant::now() < ctx.deadline =>
+                    if conflicts < MAX_CONFLICTS && !ctx.passed() =>
                 {
                     conflicts += phlo_ingest::write::MAX_CONFLICT_RETRIES + 1;
                     debug!(
@@ -356,10 +398,28 @@ impl Runtime {
                         "the table moved on while committing; planning again"
                     );
                 }
+                Err(phlo_ingest::Error::Core(phlo_core::Error::Conflict { .. }))
+                    if ctx.passed() =>
+                {
+                    return Err(ctx.timeout("commit"));
+                }
                 Err(e) => return Err(e.into()),
             }
         }
         report.conflicts = conflicts;
+        if let Some(summary) = &summary
+            && summary.version_after != summary.version_before
+            && ctx.passed()
+        {
+            // Started in time, landed late: the run reports what it did, and that it ran
+            // over its bound.
+            report.overran_deadline = true;
+            warn!(
+                table = %table,
+                limit_s = ctx.limit.as_secs_f64(),
+                "the commit started before the deadline and landed after it"
+            );
+        }
         if let Some(summary) = summary {
             report.rows_inserted = summary.rows_inserted;
             report.rows_updated = summary.rows_updated;

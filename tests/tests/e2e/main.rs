@@ -5,6 +5,7 @@ mod audit;
 mod backfill;
 mod bad_input;
 mod cli;
+mod deadlines;
 mod dedup;
 mod lenient;
 mod misc;

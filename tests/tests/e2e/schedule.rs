@@ -1001,3 +1001,53 @@ async fn a_microbatch_tick_reruns_its_lookback_batches() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_test_warehouse_serves_deterministically_on_a_virtual_clock() {
+    let global = Registry::global().unwrap_or_else(|e| panic!("{e}"));
+    let registry = Registry::from_descriptors([global
+        .get("sched_hourly")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .descriptor])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let w = phlo::testing::TestWarehouse::builder()
+        .registry(registry)
+        .now(t("2025-10-25T23:30:00Z"))
+        .run_ids("tw-serve")
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // One run made before serving: the scheduler's run ids continue the sequence.
+    w.materialize("sched_hourly", "2025-10-25T10")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let runs = w
+        .serve_for(ScheduleOptions::default(), Duration::from_secs(3 * 3600))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ticks(&runs, "sched_hourly"),
+        [
+            ("10-26T00:00Z".to_string(), "2025-10-26T00".to_string()),
+            (
+                "10-26T01:00Z".to_string(),
+                "2025-10-26T01+01:00".to_string()
+            ),
+            (
+                "10-26T02:00Z".to_string(),
+                "2025-10-26T01+00:00".to_string()
+            ),
+        ]
+    );
+    let ids: Vec<String> = runs.iter().filter_map(|r| r.run_id.clone()).collect();
+    assert_eq!(
+        ids,
+        ["tw-serve-000002", "tw-serve-000003", "tw-serve-000004"]
+    );
+    // The warehouse sees what the scheduler wrote.
+    let rows = w
+        .rows("sched.hourly_london")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len(), 4, "{rows:?}");
+}
