@@ -233,9 +233,9 @@ pub fn coerce(table: &str, schema: &SchemaDef, batches: &[RecordBatch]) -> Resul
             let input = batch.schema();
             let column = match batch.column_by_name(field.name()) {
                 Some(array) => {
-                    let text = input.field_with_name(field.name()).is_ok_and(|f| {
-                        f.metadata().get(TEXT_ORIGIN).is_some_and(|v| v == "true")
-                    });
+                    let text = input
+                        .field_with_name(field.name())
+                        .is_ok_and(|f| f.metadata().get(TEXT_ORIGIN).is_some_and(|v| v == "true"));
                     let (cast, failure) =
                         cast_column(table, field.name(), array, field.data_type(), text)?;
                     if let Some(f) = failure {

@@ -180,6 +180,10 @@ pub enum Error {
     /// A JSON error (reports, fixtures).
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// Input files could not be matched or read ([`crate::sources::files`]). The error
+    /// names the pattern or the file, and who must act.
+    #[error(transparent)]
+    Files(Box<crate::sources::files::FileError>),
 }
 
 /// What kind of outcome an error is (see [`Error::class`]).
@@ -296,6 +300,7 @@ impl Error {
             | Error::Arrow(_)
             | Error::DataFusion(_)
             | Error::Parquet { .. }
+            | Error::Files(_)
             | Error::Json(_) => ErrorClass::RunFailed,
             Error::Core(
                 C::Storage { .. }
@@ -328,6 +333,7 @@ impl Error {
         use std::io::ErrorKind::*;
         match self {
             Error::Transient { .. } => true,
+            Error::Files(e) => e.is_transient(),
             Error::Io(e) => matches!(
                 e.kind(),
                 ConnectionRefused

@@ -252,11 +252,7 @@ fn text_from_files_is_parsed_and_a_value_that_does_not_parse_fails_its_row() -> 
         )
     };
     let b = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            mark("id"),
-            mark("ts"),
-            mark("value"),
-        ])),
+        Arc::new(Schema::new(vec![mark("id"), mark("ts"), mark("value")])),
         vec![
             Arc::new(StringArray::from(vec!["a", "b", "c"])),
             Arc::new(StringArray::from(vec![
@@ -281,7 +277,11 @@ fn text_from_files_is_parsed_and_a_value_that_does_not_parse_fails_its_row() -> 
         .batch
         .column_by_name("value")
         .and_then(|a| a.as_any().downcast_ref::<Float64Array>())
-        .map(|a| (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect::<Vec<_>>());
+        .map(|a| {
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        });
     assert_eq!(values, Some(vec![Some(1.5), None, None]));
     Ok(())
 }
