@@ -6,6 +6,7 @@ mod backfill;
 mod bad_input;
 mod cli;
 mod dedup;
+mod files;
 mod lenient;
 mod misc;
 mod partitions;
