@@ -2,17 +2,27 @@
 //! partition, read in parallel into an ingestion's declared schema.
 //!
 //! ```no_run
-//! use phlo::prelude::*;
-//! use phlo::sources::files::FileSource;
+//! use arrow::record_batch::RecordBatch;
+//! use phlo_core::partition::PartitionContext;
+//! use phlo_core::schema::{FieldDef, FieldType, SchemaDef, SchemaPolicy};
+//! use phlo_runtime::sources::files::FileSource;
 //!
-//! #[derive(phlo::Schema)]
-//! struct Weather { station: String, ts: DateTime<Utc>, temp_c: Option<f64> }
+//! // What `#[derive(phlo::Schema)] struct Weather { station: String }` declares.
+//! static WEATHER: SchemaDef = SchemaDef {
+//!     name: "Weather",
+//!     fields: &[FieldDef { name: "station", field_type: FieldType::Utf8, nullable: false, constraints: &[] }],
+//!     policy: SchemaPolicy::Strict,
+//! };
 //!
-//! #[phlo::ingestion(table = "weather", unique_key = ["station", "ts"], schema = Weather)]
-//! async fn weather(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
-//!     FileSource::new("data/raw/weather/weather_{date}.parquet").read::<Weather>(ctx).await
+//! async fn weather(ctx: &PartitionContext) -> phlo_runtime::Result<Vec<RecordBatch>> {
+//!     FileSource::new("data/raw/weather/weather_{date}.parquet")
+//!         .read_schema(ctx, &WEATHER)
+//!         .await
 //! }
 //! ```
+//!
+//! With the facade, an ingestion calls `FileSource::new(pattern).read::<Weather>(ctx)` or
+//! `phlo::sources::files::read::<Weather>(ctx, pattern)` (see the guide, §2).
 //!
 //! What a file gives is what the load holds: Parquet columns keep their types; CSV
 //! values, and NDJSON values of declared columns, are read as text and marked
