@@ -430,3 +430,34 @@ async fn no_file_is_no_data_unless_required_and_unknown_formats_name_the_file() 
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn empty_files_and_header_only_csv_give_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a_empty.csv", "");
+    write(dir.path(), "b_header.csv", "station,temp\n");
+    write(dir.path(), "c_empty.ndjson", "");
+    let batches = FileSource::new("*.*")
+        .base(dir.path())
+        .read_schema(&ctx(None), &WEATHER)
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
+}
+
+#[test]
+fn only_interruptions_and_network_failures_are_transient() {
+    let io = |kind| FileError::Io {
+        file: PathBuf::from("x.csv"),
+        source: std::io::Error::new(kind, "x"),
+    };
+    assert!(io(std::io::ErrorKind::TimedOut).is_transient());
+    assert!(crate::Error::from(io(std::io::ErrorKind::ConnectionReset)).is_transient());
+    assert!(!io(std::io::ErrorKind::NotFound).is_transient());
+    assert!(
+        !crate::Error::from(FileError::NoFiles {
+            pattern: "x".into()
+        })
+        .is_transient()
+    );
+}
