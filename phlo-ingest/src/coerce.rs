@@ -4,8 +4,10 @@
 //! integer and float widening, integer → float, string views/dictionaries → `Utf8`,
 //! ISO-8601 strings → `Date32` / `Timestamp(µs, UTC)`, and timestamps of any unit and time
 //! zone → µs UTC (a zone-less timestamp is read as UTC; a nanosecond value with sub-µs
-//! digits would lose precision and fails its row). A value that cannot be cast fails its
-//! row (validation), it does not fail the load. Anything else is a [`Error::ColumnType`].
+//! digits would lose precision and fails its row). A column marked as read from text
+//! ([`TEXT_ORIGIN`], set by phlo's file sources on CSV and NDJSON columns) is also parsed
+//! into integers, floats and booleans. A value that cannot be cast fails its row
+//! (validation), it does not fail the load. Anything else is a [`Error::ColumnType`].
 
 use std::sync::Arc;
 
@@ -18,6 +20,13 @@ use phlo_core::metadata::is_metadata;
 use phlo_core::schema::{SchemaDef, SchemaPolicy};
 
 use crate::{Error, Result};
+
+/// Field-metadata key marking a column whose values are text read from a file (CSV,
+/// NDJSON) rather than typed by the producer: such a `Utf8` column is parsed into the
+/// declared integer, float or boolean type, each value that does not parse failing its
+/// row. Without the mark a `Utf8` column declared numeric is a [`Error::ColumnType`]: a
+/// function that builds typed batches must build them with the declared types.
+pub const TEXT_ORIGIN: &str = "phlo.text_origin";
 
 /// Values of one column that could not be cast: each fails its row.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +64,7 @@ enum CastKind {
     NanosToMicros,
 }
 
-fn cast_kind(from: &DataType, to: &DataType) -> Option<CastKind> {
+fn cast_kind(from: &DataType, to: &DataType, text: bool) -> Option<CastKind> {
     use DataType::*;
     if from == to || *from == Null {
         return Some(CastKind::Lossless);
@@ -64,6 +73,9 @@ fn cast_kind(from: &DataType, to: &DataType) -> Option<CastKind> {
         matches!(t, Utf8 | LargeUtf8 | Utf8View)
             || matches!(t, Dictionary(_, v) if matches!(**v, Utf8 | LargeUtf8 | Utf8View))
     };
+    if text && stringy(from) && matches!(to, Int32 | Int64 | Float32 | Float64 | Boolean) {
+        return Some(CastKind::Parse);
+    }
     match to {
         Int32 => matches!(from, Int8 | Int16 | UInt8 | UInt16).then_some(CastKind::Lossless),
         Int64 => matches!(from, Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32)
@@ -102,9 +114,10 @@ fn cast_column(
     column: &str,
     array: &ArrayRef,
     to: &DataType,
+    text: bool,
 ) -> Result<(ArrayRef, Option<CastFailure>)> {
     let from = array.data_type();
-    let kind = cast_kind(from, to).ok_or_else(|| Error::ColumnType {
+    let kind = cast_kind(from, to, text).ok_or_else(|| Error::ColumnType {
         table: table.to_string(),
         column: column.to_string(),
         expected: type_name(to),
@@ -217,10 +230,14 @@ pub fn coerce(table: &str, schema: &SchemaDef, batches: &[RecordBatch]) -> Resul
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
         for (i, field) in target.fields().iter().enumerate() {
             let required = schema.fields.get(i).is_some_and(|f| !f.nullable);
+            let input = batch.schema();
             let column = match batch.column_by_name(field.name()) {
                 Some(array) => {
+                    let text = input
+                        .field_with_name(field.name())
+                        .is_ok_and(|f| f.metadata().get(TEXT_ORIGIN).is_some_and(|v| v == "true"));
                     let (cast, failure) =
-                        cast_column(table, field.name(), array, field.data_type())?;
+                        cast_column(table, field.name(), array, field.data_type(), text)?;
                     if let Some(f) = failure {
                         merge_failure(&mut failures, f, offset);
                     }

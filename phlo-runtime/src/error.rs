@@ -185,6 +185,10 @@ pub enum Error {
     /// A JSON error (reports, fixtures).
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// Input files could not be matched or read ([`crate::sources::files`]). The error
+    /// names the pattern or the file, and who must act.
+    #[error(transparent)]
+    Files(Box<crate::sources::files::FileError>),
 }
 
 /// What kind of outcome an error is (see [`Error::class`]).
@@ -301,6 +305,7 @@ impl Error {
             | Error::Arrow(_)
             | Error::DataFusion(_)
             | Error::Parquet { .. }
+            | Error::Files(_)
             | Error::Json(_) => ErrorClass::RunFailed,
             Error::Core(
                 C::Storage { .. }
@@ -333,6 +338,7 @@ impl Error {
         use std::io::ErrorKind::*;
         match self {
             Error::Transient { .. } => true,
+            Error::Files(e) => e.is_transient(),
             Error::Io(e) => matches!(
                 e.kind(),
                 ConnectionRefused

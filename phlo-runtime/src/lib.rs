@@ -38,6 +38,7 @@ pub mod quality;
 pub mod registry;
 pub mod report;
 pub mod schedule;
+pub mod sources;
 pub mod transform;
 
 pub use error::{BoxError, Error, ErrorClass, Result, SchemaConflict};

@@ -82,6 +82,12 @@ pub mod schedule {
     pub use phlo_runtime::schedule::*;
 }
 
+/// Sources an ingestion reads from: files (CSV, NDJSON, Parquet; one file or a glob,
+/// templated by the partition). See [`sources::files`].
+pub mod sources {
+    pub use phlo_runtime::sources::*;
+}
+
 /// The plan: what a run will do, decided before anything runs.
 pub mod plan {
     pub use phlo_runtime::plan::*;

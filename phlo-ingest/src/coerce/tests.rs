@@ -241,3 +241,47 @@ fn batches_concatenate_in_arrival_order_with_row_ordinals() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn text_from_files_is_parsed_and_a_value_that_does_not_parse_fails_its_row() -> Result<()> {
+    let mark = |name: &str| {
+        Field::new(name, DataType::Utf8, true).with_metadata(
+            [(TEXT_ORIGIN.to_string(), "true".to_string())]
+                .into_iter()
+                .collect(),
+        )
+    };
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![mark("id"), mark("ts"), mark("value")])),
+        vec![
+            Arc::new(StringArray::from(vec!["a", "b", "c"])),
+            Arc::new(StringArray::from(vec![
+                "2025-01-15T10:00:00Z",
+                "2025-01-15T11:00:00Z",
+                "2025-01-15T12:00:00Z",
+            ])),
+            Arc::new(StringArray::from(vec![Some("1.5"), Some("warm"), None])),
+        ],
+    )?;
+    let c = coerce("bronze.events", schema(SchemaPolicy::Strict), &[b])?;
+    assert_eq!(
+        c.cast_failures,
+        vec![CastFailure {
+            column: "value".into(),
+            check: "cast(value, Utf8 -> Float64)".into(),
+            rows: vec![1],
+            values: vec!["warm".into()],
+        }]
+    );
+    let values = c
+        .batch
+        .column_by_name("value")
+        .and_then(|a| a.as_any().downcast_ref::<Float64Array>())
+        .map(|a| {
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        });
+    assert_eq!(values, Some(vec![Some(1.5), None, None]));
+    Ok(())
+}

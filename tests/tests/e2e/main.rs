@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod deadlines;
 mod dedup;
+mod files;
 mod lenient;
 mod misc;
 mod partitions;
