@@ -201,9 +201,21 @@ impl DeltaStore {
         match due {
             Some(version) => {
                 let table = table.clone();
+                let opened = self.opened.clone();
                 let task = async move {
                     match deltalake::checkpoints::create_checkpoint(&after, None).await {
-                        Ok(()) => cleanup_expired_logs(&table, &after, version).await,
+                        Ok(()) => {
+                            // The cached table was brought forward before the checkpoint
+                            // existed, and an incremental update only lists the entries
+                            // after its version: it would never start from this
+                            // checkpoint, and its log segment (and every read's replay)
+                            // would grow with the table's history. The next read opens
+                            // the table from the checkpoint instead.
+                            if let Ok(mut m) = opened.lock() {
+                                m.remove(&table);
+                            }
+                            cleanup_expired_logs(&table, &after, version).await;
+                        }
                         Err(e) => {
                             tracing::warn!(table = %table, version, error = %e, "checkpoint failed; the next one covers it")
                         }
