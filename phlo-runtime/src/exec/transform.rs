@@ -129,17 +129,9 @@ impl Runtime {
         let mut frames = Vec::with_capacity(t.inputs.len());
         for input in t.inputs {
             let up = self.registry.get(input.asset)?;
-            let provider = match &up.source {
-                AssetSource::Sql(view) if up.is_view() => {
-                    let (sql, inner) = self.scoped_model(up, view, None, false).await?;
-                    let inner_ctx = self.session.context_with(inner).await?;
-                    inner_ctx.sql(&sql).await.map_err(sql_error)?.into_view()
-                }
-                _ => {
-                    self.scoped_relation(Some(asset), up, step.partition.as_ref())
-                        .await?
-                }
-            };
+            let provider = self
+                .upstream_provider(Some(asset), up, step.partition.as_ref())
+                .await?;
             frames.push(session.read_table(provider).map_err(sql_error)?);
         }
         let pctx = phlo_core::partition::PartitionContext::new(
@@ -360,25 +352,7 @@ impl Runtime {
         let mut ref_names = BTreeMap::new();
         for name in refs {
             let up = self.registry.get(name)?;
-            let provider = match &up.source {
-                AssetSource::Sql(view) if up.is_view() => {
-                    let (sql, inner) = self.scoped_model(up, view, None, false).await?;
-                    let ctx = self.session.context_with(inner).await?;
-                    let df = ctx.sql(&sql).await.map_err(sql_error)?;
-                    // A microbatch downstream reads the view's rows of its batch.
-                    let window = match (down, key) {
-                        (Some(down), Some(key)) if down.is_microbatch() => {
-                            event_filter(down, up, key, df.schema().as_arrow())?
-                        }
-                        _ => None,
-                    };
-                    match window {
-                        Some(expr) => df.filter(expr).map_err(sql_error)?.into_view(),
-                        None => df.into_view(),
-                    }
-                }
-                _ => self.scoped_relation(down, up, key).await?,
-            };
+            let provider = self.upstream_provider(down, up, key).await?;
             ref_names.insert(name.clone(), quoted(&up.table));
             overrides.push((up.table.clone(), provider));
         }
@@ -391,6 +365,34 @@ impl Runtime {
             source_names.insert(source.clone(), quoted(&table));
         }
         Ok((ref_names, source_names, overrides))
+    }
+
+    /// What a `ref` to `up` (or a Rust transform's parameter naming it) reads for `down`'s
+    /// partition `key`: a view model is its own planned query (a microbatch `down` keeps
+    /// the rows of its batch), any other asset its table scoped by [`Self::scoped_relation`].
+    async fn upstream_provider(
+        &self,
+        down: Option<&Asset>,
+        up: &Asset,
+        key: Option<&PartitionKey>,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let view = match &up.source {
+            AssetSource::Sql(view) if up.is_view() => view,
+            _ => return self.scoped_relation(down, up, key).await,
+        };
+        let (sql, inner) = self.scoped_model(up, view, None, false).await?;
+        let ctx = self.session.context_with(inner).await?;
+        let df = ctx.sql(&sql).await.map_err(sql_error)?;
+        let window = match (down, key) {
+            (Some(down), Some(key)) if down.is_microbatch() => {
+                event_filter(down, up, key, df.schema().as_arrow())?
+            }
+            _ => None,
+        };
+        Ok(match window {
+            Some(expr) => df.filter(expr).map_err(sql_error)?.into_view(),
+            None => df.into_view(),
+        })
     }
 
     /// `up`'s table as `down`'s partition `key` reads it: a microbatch `down` reads the
