@@ -48,136 +48,92 @@ enum IngestionKey {
     Tags,
 }
 
+/// The keys `#[ingestion]` and `#[transform]` share, in the order messages list them,
+/// around the ones that differ (the write strategy's keys).
+macro_rules! attribute_keys {
+    ($table_example:literal; $($own:expr),* $(,)?) => {
+        &[
+            Key::value(IngestionKey::Table, "table", $table_example),
+            Key::value(IngestionKey::UniqueKey, "unique_key", "unique_key = \"id\""),
+            Key::value(IngestionKey::Schema, "schema", "schema = Event"),
+            Key::value(IngestionKey::Group, "group", "group = \"api\""),
+            Key::value(IngestionKey::Cron, "cron", "cron = \"0 * * * *\""),
+            Key::value(
+                IngestionKey::FreshnessHours,
+                "freshness_hours",
+                "freshness_hours = (24, 48)",
+            ),
+            $($own,)*
+            Key::value(IngestionKey::Dedup, "dedup", "dedup = \"last\""),
+            Key::value(
+                IngestionKey::OrderBy,
+                "order_by",
+                "order_by = \"updated_at\"",
+            ),
+            Key::value(IngestionKey::MaxRetries, "max_retries", "max_retries = 3"),
+            Key::value(
+                IngestionKey::RetryDelaySeconds,
+                "retry_delay_seconds",
+                "retry_delay_seconds = 5",
+            ),
+            Key::value(
+                IngestionKey::MaxRuntimeSeconds,
+                "max_runtime_seconds",
+                "max_runtime_seconds = 600",
+            ),
+            Key::value(IngestionKey::Validate, "validate", "validate = true"),
+            Key::value(
+                IngestionKey::StrictValidation,
+                "strict_validation",
+                "strict_validation = true",
+            ),
+            Key::value(
+                IngestionKey::AddMetadataColumns,
+                "add_metadata_columns",
+                "add_metadata_columns = true",
+            ),
+            Key::value(
+                IngestionKey::Partitioned,
+                "partitioned",
+                "partitioned = false",
+            ),
+            Key::value(
+                IngestionKey::Partitions,
+                "partitions",
+                "partitions = hourly(tz = \"Europe/London\")",
+            ),
+            Key::value(
+                IngestionKey::StaticKeys,
+                "static_keys",
+                "static_keys = [\"eu\", \"us\"]",
+            ),
+            Key::value(IngestionKey::Crate, "crate", "crate = \"::phlo\""),
+        ]
+    };
+}
+
 static INGESTION_KEYS: KeySet<IngestionKey> = KeySet {
     place: "in `#[ingestion(...)]`",
-    keys: &[
-        Key::value(IngestionKey::Table, "table", "table = \"events\""),
-        Key::value(IngestionKey::UniqueKey, "unique_key", "unique_key = \"id\""),
-        Key::value(IngestionKey::Schema, "schema", "schema = Event"),
-        Key::value(IngestionKey::Group, "group", "group = \"api\""),
-        Key::value(IngestionKey::Cron, "cron", "cron = \"0 * * * *\""),
-        Key::value(
-            IngestionKey::FreshnessHours,
-            "freshness_hours",
-            "freshness_hours = (24, 48)",
-        ),
+    keys: attribute_keys!("table = \"events\"";
         Key::value(
             IngestionKey::MergeStrategy,
             "merge_strategy",
             "merge_strategy = \"merge\"",
         ),
-        Key::value(IngestionKey::Dedup, "dedup", "dedup = \"last\""),
-        Key::value(
-            IngestionKey::OrderBy,
-            "order_by",
-            "order_by = \"updated_at\"",
-        ),
-        Key::value(IngestionKey::MaxRetries, "max_retries", "max_retries = 3"),
-        Key::value(
-            IngestionKey::RetryDelaySeconds,
-            "retry_delay_seconds",
-            "retry_delay_seconds = 5",
-        ),
-        Key::value(
-            IngestionKey::MaxRuntimeSeconds,
-            "max_runtime_seconds",
-            "max_runtime_seconds = 600",
-        ),
-        Key::value(IngestionKey::Validate, "validate", "validate = true"),
-        Key::value(
-            IngestionKey::StrictValidation,
-            "strict_validation",
-            "strict_validation = true",
-        ),
-        Key::value(
-            IngestionKey::AddMetadataColumns,
-            "add_metadata_columns",
-            "add_metadata_columns = true",
-        ),
-        Key::value(
-            IngestionKey::Partitioned,
-            "partitioned",
-            "partitioned = false",
-        ),
-        Key::value(
-            IngestionKey::Partitions,
-            "partitions",
-            "partitions = hourly(tz = \"Europe/London\")",
-        ),
-        Key::value(
-            IngestionKey::StaticKeys,
-            "static_keys",
-            "static_keys = [\"eu\", \"us\"]",
-        ),
-        Key::value(IngestionKey::Crate, "crate", "crate = \"::phlo\""),
-    ],
+    ),
     elsewhere: None,
 };
 
 static TRANSFORM_KEYS: KeySet<IngestionKey> = KeySet {
     place: "in `#[transform(...)]`",
-    keys: &[
-        Key::value(IngestionKey::Table, "table", "table = \"silver.events\""),
-        Key::value(IngestionKey::UniqueKey, "unique_key", "unique_key = \"id\""),
-        Key::value(IngestionKey::Schema, "schema", "schema = Event"),
-        Key::value(IngestionKey::Group, "group", "group = \"api\""),
-        Key::value(IngestionKey::Cron, "cron", "cron = \"0 * * * *\""),
-        Key::value(
-            IngestionKey::FreshnessHours,
-            "freshness_hours",
-            "freshness_hours = (24, 48)",
-        ),
+    keys: attribute_keys!("table = \"silver.events\"";
         Key::value(
             IngestionKey::Materialized,
             "materialized",
             "materialized = \"incremental\"",
         ),
         Key::value(IngestionKey::Tags, "tags", "tags = [\"daily\"]"),
-        Key::value(IngestionKey::Dedup, "dedup", "dedup = \"last\""),
-        Key::value(
-            IngestionKey::OrderBy,
-            "order_by",
-            "order_by = \"updated_at\"",
-        ),
-        Key::value(IngestionKey::MaxRetries, "max_retries", "max_retries = 3"),
-        Key::value(
-            IngestionKey::RetryDelaySeconds,
-            "retry_delay_seconds",
-            "retry_delay_seconds = 5",
-        ),
-        Key::value(
-            IngestionKey::MaxRuntimeSeconds,
-            "max_runtime_seconds",
-            "max_runtime_seconds = 600",
-        ),
-        Key::value(IngestionKey::Validate, "validate", "validate = true"),
-        Key::value(
-            IngestionKey::StrictValidation,
-            "strict_validation",
-            "strict_validation = true",
-        ),
-        Key::value(
-            IngestionKey::AddMetadataColumns,
-            "add_metadata_columns",
-            "add_metadata_columns = true",
-        ),
-        Key::value(
-            IngestionKey::Partitioned,
-            "partitioned",
-            "partitioned = false",
-        ),
-        Key::value(
-            IngestionKey::Partitions,
-            "partitions",
-            "partitions = hourly(tz = \"Europe/London\")",
-        ),
-        Key::value(
-            IngestionKey::StaticKeys,
-            "static_keys",
-            "static_keys = [\"eu\", \"us\"]",
-        ),
-        Key::value(IngestionKey::Crate, "crate", "crate = \"::phlo\""),
-    ],
+    ),
     elsewhere: None,
 };
 
