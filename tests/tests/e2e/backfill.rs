@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use phlo::crates::core::names::TableName;
-use phlo::crates::core::storage::{
-    CommitOutcome, Compacted, Compaction, DeltaStore, TableStore, Write,
-};
+use phlo::crates::core::storage::{CommitOutcome, DeltaStore, TableStore, Write};
 use phlo::datafusion::catalog::TableProvider;
 use phlo::prelude::*;
 use phlo::testing::{LawViolation, TestWarehouse};
@@ -19,7 +17,7 @@ use phlo::{
     SequentialRunIds, SkipReason,
 };
 
-use crate::support::{now, query, version};
+use crate::support::{Hooked, StoreHooks, now, query, version};
 
 /// A day's row of the backfill tests.
 #[derive(Schema)]
@@ -505,47 +503,24 @@ async fn a_backfill_cancelled_before_it_starts_runs_nothing() {
 /// table until all `n` have arrived, so they were all planned against the same version.
 #[derive(Debug)]
 struct Instrumented {
-    inner: DeltaStore,
     runs_reads: AtomicU32,
     hold: Option<(TableName, tokio::sync::Barrier, AtomicU32, u32)>,
 }
 
 #[async_trait::async_trait]
-impl TableStore for Instrumented {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    async fn version(&self, table: &TableName) -> phlo::crates::core::Result<Option<i64>> {
-        self.inner.version(table).await
-    }
+impl StoreHooks for Instrumented {
     async fn provider(
         &self,
         table: &TableName,
-    ) -> phlo::crates::core::Result<Option<Arc<dyn TableProvider>>> {
+    ) -> Option<phlo::crates::core::Result<Option<Arc<dyn TableProvider>>>> {
         if table.namespace() == "_phlo" && table.name() == "runs" {
             self.runs_reads.fetch_add(1, Ordering::SeqCst);
         }
-        self.inner.provider(table).await
-    }
-    async fn list_tables(&self) -> phlo::crates::core::Result<Vec<TableName>> {
-        self.inner.list_tables().await
-    }
-    async fn app_transaction(
-        &self,
-        table: &TableName,
-        app_id: &str,
-    ) -> phlo::crates::core::Result<Option<i64>> {
-        self.inner.app_transaction(table, app_id).await
-    }
-    async fn compact(
-        &self,
-        table: &TableName,
-        compaction: &Compaction,
-    ) -> phlo::crates::core::Result<Compacted> {
-        self.inner.compact(table, compaction).await
+        None
     }
     async fn commit(
         &self,
+        store: &DeltaStore,
         table: &TableName,
         write: Write,
     ) -> phlo::crates::core::Result<CommitOutcome> {
@@ -555,7 +530,7 @@ impl TableStore for Instrumented {
         {
             barrier.wait().await;
         }
-        self.inner.commit(table, write).await
+        store.commit(table, write).await
     }
 }
 
@@ -563,16 +538,18 @@ impl TableStore for Instrumented {
 async fn concurrent_partitions_of_one_table_replan_their_conflicting_commits_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let n = 6u32;
-    let store = Arc::new(Instrumented {
-        inner: DeltaStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")),
-        runs_reads: AtomicU32::new(0),
-        hold: Some((
-            TableName::parse("bf.days").unwrap_or_else(|e| panic!("{e}")),
-            tokio::sync::Barrier::new(n as usize),
-            AtomicU32::new(0),
-            n,
-        )),
-    });
+    let store = Hooked::new(
+        dir.path(),
+        Instrumented {
+            runs_reads: AtomicU32::new(0),
+            hold: Some((
+                TableName::parse("bf.days").unwrap_or_else(|e| panic!("{e}")),
+                tokio::sync::Barrier::new(n as usize),
+                AtomicU32::new(0),
+                n,
+            )),
+        },
+    );
     let rt = runtime("bf-conflict", dir.path(), Some(store.clone())).await;
     let report = rt
         .backfill_selection(
@@ -607,11 +584,13 @@ async fn concurrent_partitions_of_one_table_replan_their_conflicting_commits_and
 #[tokio::test]
 async fn a_backfill_reads_the_run_log_once_however_many_partitions_it_has() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = Arc::new(Instrumented {
-        inner: DeltaStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")),
-        runs_reads: AtomicU32::new(0),
-        hold: None,
-    });
+    let store = Hooked::new(
+        dir.path(),
+        Instrumented {
+            runs_reads: AtomicU32::new(0),
+            hold: None,
+        },
+    );
     let rt = runtime("bf-reads", dir.path(), Some(store.clone())).await;
     // Ten days of hours.
     let first = rt

@@ -16,15 +16,13 @@ use phlo::arrow::datatypes::{DataType, Field, Schema as ArrowSchema};
 use phlo::arrow::error::ArrowError;
 use phlo::crates::core::names::TableName;
 use phlo::crates::core::partition::PartitionScope;
-use phlo::crates::core::storage::{
-    CommitOutcome, Compacted, Compaction, DeltaStore, TableLayout, TableStore, Write,
-};
+use phlo::crates::core::storage::{CommitOutcome, DeltaStore, TableLayout, TableStore, Write};
 use phlo::crates::ingest::WriteRequest;
 use phlo::datafusion::catalog::TableProvider;
 use phlo::prelude::*;
 use phlo::{Error, FixedClock, MergeStrategy, Project, ProjectFile, RunStatus, SequentialRunIds};
 
-use crate::support::{now, query, version};
+use crate::support::{Hooked, StoreHooks, now, query, version};
 
 /// A row of the deadline tests.
 #[derive(Schema)]
@@ -193,18 +191,19 @@ enum Slowdown {
 /// the `provider` calls it failed.
 #[derive(Debug)]
 struct Slow {
-    inner: DeltaStore,
     armed: Mutex<Option<(TableName, Slowdown)>>,
     failed_reads: std::sync::atomic::AtomicU32,
 }
 
 impl Slow {
-    fn new(dir: &std::path::Path) -> Arc<Self> {
-        Arc::new(Slow {
-            inner: DeltaStore::open(dir).unwrap_or_else(|e| panic!("{e}")),
-            armed: Mutex::new(None),
-            failed_reads: Default::default(),
-        })
+    fn new(dir: &std::path::Path) -> Arc<Hooked<Self>> {
+        Hooked::new(
+            dir,
+            Slow {
+                armed: Mutex::new(None),
+                failed_reads: Default::default(),
+            },
+        )
     }
     fn arm(&self, table: &str, slowdown: Option<Slowdown>) {
         let table = TableName::parse(table).unwrap_or_else(|e| panic!("{e}"));
@@ -221,67 +220,45 @@ impl Slow {
 }
 
 #[async_trait::async_trait]
-impl TableStore for Slow {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    async fn version(&self, table: &TableName) -> phlo::crates::core::Result<Option<i64>> {
-        self.inner.version(table).await
-    }
+impl StoreHooks for Slow {
     async fn provider(
         &self,
         table: &TableName,
-    ) -> phlo::crates::core::Result<Option<Arc<dyn TableProvider>>> {
+    ) -> Option<phlo::crates::core::Result<Option<Arc<dyn TableProvider>>>> {
         match self.on(table) {
             Some(Slowdown::Provider(d)) => tokio::time::sleep(d).await,
             Some(Slowdown::ProviderFails) => {
                 self.failed_reads
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                return Err(phlo::crates::core::Error::Io {
+                return Some(Err(phlo::crates::core::Error::Io {
                     path: table.to_string(),
                     source: std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
                         "connection reset by the object store",
                     ),
-                });
+                }));
             }
             _ => {}
         }
-        self.inner.provider(table).await
-    }
-    async fn list_tables(&self) -> phlo::crates::core::Result<Vec<TableName>> {
-        self.inner.list_tables().await
-    }
-    async fn app_transaction(
-        &self,
-        table: &TableName,
-        app_id: &str,
-    ) -> phlo::crates::core::Result<Option<i64>> {
-        self.inner.app_transaction(table, app_id).await
-    }
-    async fn compact(
-        &self,
-        table: &TableName,
-        compaction: &Compaction,
-    ) -> phlo::crates::core::Result<Compacted> {
-        self.inner.compact(table, compaction).await
+        None
     }
     async fn commit(
         &self,
+        store: &DeltaStore,
         table: &TableName,
         write: Write,
     ) -> phlo::crates::core::Result<CommitOutcome> {
         if let Some(Slowdown::Commit(d)) = self.on(table) {
             tokio::time::sleep(d).await;
         }
-        self.inner.commit(table, write).await
+        store.commit(table, write).await
     }
 }
 
 /// A runtime over `dir` through `store`, with the test's project; runs `<test>-000001`, ….
 async fn runtime(
     test: &str,
-    store: Arc<Slow>,
+    store: Arc<Hooked<Slow>>,
     dir: &std::path::Path,
 ) -> (Runtime, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(now()));
@@ -303,7 +280,7 @@ const AFTER: &[(&str, f64)] = &[("a", 10.0), ("c", 3.0), ("slow", -1.0)];
 async fn seeded(
     test: &str,
     asset: &str,
-    store: &Arc<Slow>,
+    store: &Arc<Hooked<Slow>>,
     dir: &std::path::Path,
 ) -> (Runtime, Arc<FixedClock>) {
     let (rt, clock) = runtime(test, store.clone(), dir).await;

@@ -8,16 +8,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use phlo::Error;
 use phlo::crates::core::Error as CoreError;
 use phlo::crates::core::names::TableName;
-use phlo::crates::core::storage::{
-    CommitOutcome, Compacted, Compaction, DeltaStore, TableStore, Write,
-};
-use phlo::datafusion::catalog::TableProvider;
+use phlo::crates::core::storage::{CommitOutcome, DeltaStore, TableStore, Write};
 use phlo::prelude::*;
 use phlo::{FixedClock, SequentialRunIds};
 
 use phlo_tests::events;
 
-use crate::support::{input, now, query, runtime};
+use crate::support::{Hooked, StoreHooks, input, now, query, runtime};
 
 const DAY: &str = "2025-01-15";
 
@@ -34,7 +31,6 @@ enum Fault {
 
 #[derive(Debug)]
 struct Faulty {
-    inner: DeltaStore,
     /// Faults still to inject, in order.
     faults: Mutex<Vec<Fault>>,
     /// Commits asked of the store on user tables.
@@ -42,12 +38,14 @@ struct Faulty {
 }
 
 impl Faulty {
-    fn new(dir: &std::path::Path, faults: Vec<Fault>) -> phlo::Result<Self> {
-        Ok(Faulty {
-            inner: DeltaStore::open(dir)?,
-            faults: Mutex::new(faults),
-            attempts: AtomicU32::new(0),
-        })
+    fn new(dir: &std::path::Path, faults: Vec<Fault>) -> Arc<Hooked<Self>> {
+        Hooked::new(
+            dir,
+            Faulty {
+                faults: Mutex::new(faults),
+                attempts: AtomicU32::new(0),
+            },
+        )
     }
 }
 
@@ -59,43 +57,15 @@ fn lost_connection() -> CoreError {
 }
 
 #[async_trait::async_trait]
-impl TableStore for Faulty {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    async fn version(&self, table: &TableName) -> phlo::crates::core::Result<Option<i64>> {
-        self.inner.version(table).await
-    }
-    async fn provider(
-        &self,
-        table: &TableName,
-    ) -> phlo::crates::core::Result<Option<Arc<dyn TableProvider>>> {
-        self.inner.provider(table).await
-    }
-    async fn list_tables(&self) -> phlo::crates::core::Result<Vec<TableName>> {
-        self.inner.list_tables().await
-    }
-    async fn app_transaction(
-        &self,
-        table: &TableName,
-        app_id: &str,
-    ) -> phlo::crates::core::Result<Option<i64>> {
-        self.inner.app_transaction(table, app_id).await
-    }
-    async fn compact(
-        &self,
-        table: &TableName,
-        compaction: &Compaction,
-    ) -> phlo::crates::core::Result<Compacted> {
-        self.inner.compact(table, compaction).await
-    }
+impl StoreHooks for Faulty {
     async fn commit(
         &self,
+        store: &DeltaStore,
         table: &TableName,
         write: Write,
     ) -> phlo::crates::core::Result<CommitOutcome> {
         if table.namespace() == "_phlo" {
-            return self.inner.commit(table, write).await;
+            return store.commit(table, write).await;
         }
         self.attempts.fetch_add(1, Ordering::SeqCst);
         let fault = self.faults.lock().ok().and_then(|mut f| {
@@ -106,9 +76,9 @@ impl TableStore for Faulty {
             }
         });
         match fault {
-            None => self.inner.commit(table, write).await,
+            None => store.commit(table, write).await,
             Some(Fault::AfterCommit) => {
-                self.inner.commit(table, write).await?;
+                store.commit(table, write).await?;
                 Err(lost_connection())
             }
             Some(Fault::BeforeCommit) => Err(lost_connection()),
@@ -119,7 +89,7 @@ impl TableStore for Faulty {
     }
 }
 
-async fn runtime_on(test: &str, store: Arc<Faulty>) -> phlo::Result<Runtime> {
+async fn runtime_on(test: &str, store: Arc<Hooked<Faulty>>) -> phlo::Result<Runtime> {
     Runtime::builder(store.location())
         .store(store)
         .clock(Arc::new(FixedClock::new(now())))
@@ -138,7 +108,7 @@ fn two_rows() -> Vec<RecordBatch> {
 #[tokio::test]
 async fn a_commit_that_landed_before_storage_failed_is_not_applied_again() -> phlo::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(Faulty::new(dir.path(), vec![Fault::AfterCommit])?);
+    let store = Faulty::new(dir.path(), vec![Fault::AfterCommit]);
     let rt = runtime_on("landed", store.clone()).await?;
     input("landed", two_rows());
     // An append: applying it twice would duplicate both rows.
@@ -156,7 +126,7 @@ async fn a_commit_that_landed_before_storage_failed_is_not_applied_again() -> ph
 #[tokio::test]
 async fn a_commit_lost_before_it_landed_is_retried_and_lands_once() -> phlo::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(Faulty::new(dir.path(), vec![Fault::BeforeCommit])?);
+    let store = Faulty::new(dir.path(), vec![Fault::BeforeCommit]);
     let rt = runtime_on("lost", store.clone()).await?;
     input("lost", two_rows());
     let report = rt.materialize("events_append", DAY).await?;
@@ -172,7 +142,7 @@ async fn a_commit_lost_before_it_landed_is_retried_and_lands_once() -> phlo::Res
 #[tokio::test]
 async fn a_rejected_commit_fails_the_run_at_once_and_keeps_the_table() -> phlo::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(Faulty::new(dir.path(), vec![Fault::Reject])?);
+    let store = Faulty::new(dir.path(), vec![Fault::Reject]);
     let rt = runtime_on("rejected", store.clone()).await?;
     input("rejected", two_rows());
     let failed = rt
