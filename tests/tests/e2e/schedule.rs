@@ -126,6 +126,26 @@ impl Serving {
 }
 
 /// `(tick instant, partition)` of each tick run of `asset`.
+/// The ticks a scheduler serving `asset` alone makes from `start` over `span` of a virtual
+/// clock (waking at least every `interval`), and the runtime it served.
+async fn serve_ticks(
+    test: &str,
+    dir: &std::path::Path,
+    asset: &str,
+    start: &str,
+    interval: Duration,
+    span: Duration,
+) -> (Runtime, Vec<(String, String)>) {
+    let clock = Arc::new(VirtualClock::new(t(start)));
+    let rt = runtime(test, dir, &[asset], Project::default(), &clock).await;
+    let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(interval))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let serving = serve(&scheduler, &clock).await;
+    clock.advance(span).await;
+    let ticks = ticks(&serving.stop().await, asset);
+    (rt, ticks)
+}
+
 fn ticks(runs: &[ScheduledRun], asset: &str) -> Vec<(String, String)> {
     runs.iter()
         .filter(|r| r.asset == asset)
@@ -227,24 +247,19 @@ async fn skip_missed_waits_for_the_next_tick() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hourly_ticks_across_both_london_dst_days() {
+    // Spring forward: 00:00 GMT, then 02:00 BST — local 01:00 does not exist.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let clock = Arc::new(VirtualClock::new(t("2025-03-29T23:30:00Z")));
-    let rt = runtime(
+    let (_rt, served) = serve_ticks(
         "dsthour",
         dir.path(),
-        &["sched_hourly"],
-        Project::default(),
-        &clock,
+        "sched_hourly",
+        "2025-03-29T23:30:00Z",
+        hours(1),
+        Duration::from_secs(4 * 3600),
     )
     .await;
-    let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(1)))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let serving = serve(&scheduler, &clock).await;
-    // Spring forward: 00:00 GMT, then 02:00 BST — local 01:00 does not exist.
-    clock.advance(Duration::from_secs(4 * 3600)).await;
-    let runs = serving.stop().await;
     assert_eq!(
-        ticks(&runs, "sched_hourly"),
+        served,
         [
             ("03-30T00:00Z".into(), "2025-03-29T23".into()),
             ("03-30T01:00Z".into(), "2025-03-30T00".into()),
@@ -254,22 +269,17 @@ async fn hourly_ticks_across_both_london_dst_days() {
     );
     // Fall back: local 01:00 happens twice, and each gets its tick and its partition.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let clock = Arc::new(VirtualClock::new(t("2025-10-25T23:30:00Z")));
-    let rt = runtime(
+    let (rt, served) = serve_ticks(
         "dsthour2",
         dir.path(),
-        &["sched_hourly"],
-        Project::default(),
-        &clock,
+        "sched_hourly",
+        "2025-10-25T23:30:00Z",
+        hours(1),
+        Duration::from_secs(3 * 3600),
     )
     .await;
-    let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(1)))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let serving = serve(&scheduler, &clock).await;
-    clock.advance(Duration::from_secs(3 * 3600)).await;
-    let runs = serving.stop().await;
     assert_eq!(
-        ticks(&runs, "sched_hourly"),
+        served,
         [
             ("10-26T00:00Z".into(), "2025-10-26T00".into()),
             ("10-26T01:00Z".into(), "2025-10-26T01+01:00".into()),
@@ -286,23 +296,19 @@ async fn hourly_ticks_across_both_london_dst_days() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daily_ticks_across_both_london_dst_days() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let clock = Arc::new(VirtualClock::new(t("2025-03-29T12:00:00Z")));
-    let rt = runtime(
+    let (_rt, served) = serve_ticks(
         "dstday",
         dir.path(),
-        &["sched_daily"],
-        Project::default(),
-        &clock,
+        "sched_daily",
+        "2025-03-29T12:00:00Z",
+        hours(6),
+        hours(60),
     )
     .await;
-    let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(6)))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let serving = serve(&scheduler, &clock).await;
-    clock.advance(hours(60)).await;
     // Local midnight is 00:00Z before the change and 23:00Z after; the 23-hour day
     // 2025-03-30 is materialized at the midnight that ends it.
     assert_eq!(
-        ticks(&serving.stop().await, "sched_daily"),
+        served,
         [
             ("03-30T00:00Z".into(), "2025-03-29".into()),
             ("03-30T23:00Z".into(), "2025-03-30".into()),
@@ -310,22 +316,18 @@ async fn daily_ticks_across_both_london_dst_days() {
         ]
     );
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let clock = Arc::new(VirtualClock::new(t("2025-10-25T12:00:00Z")));
-    let rt = runtime(
+    let (_rt, served) = serve_ticks(
         "dstday2",
         dir.path(),
-        &["sched_daily"],
-        Project::default(),
-        &clock,
+        "sched_daily",
+        "2025-10-25T12:00:00Z",
+        hours(6),
+        hours(48),
     )
     .await;
-    let scheduler = Scheduler::new(&rt, ScheduleOptions::default().interval(hours(6)))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let serving = serve(&scheduler, &clock).await;
-    clock.advance(hours(48)).await;
     // The 25-hour day 2025-10-26 runs from 23:00Z to 00:00Z two days later.
     assert_eq!(
-        ticks(&serving.stop().await, "sched_daily"),
+        served,
         [
             ("10-25T23:00Z".into(), "2025-10-25".into()),
             ("10-27T00:00Z".into(), "2025-10-26".into())
