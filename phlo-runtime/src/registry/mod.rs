@@ -697,6 +697,15 @@ impl Registry {
     }
 }
 
+/// The table an asset writes: a valid name outside phlo's own namespace.
+fn asset_table(text: &str) -> std::result::Result<TableName, String> {
+    let table = TableName::parse(text).map_err(|e| e.to_string())?;
+    if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
+        return Err("namespace `_phlo` is reserved for phlo's own tables".into());
+    }
+    Ok(table)
+}
+
 /// Checks what the macro cannot see across items (or what a hand-built descriptor got wrong).
 fn validate_ingestion(d: &IngestionDescriptor) -> Result<(TableName, PartitionsDef)> {
     let invalid = |reason: String| Error::InvalidAsset {
@@ -704,12 +713,7 @@ fn validate_ingestion(d: &IngestionDescriptor) -> Result<(TableName, PartitionsD
         location: d.location,
         reason,
     };
-    let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
-    if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
-        return Err(invalid(
-            "namespace `_phlo` is reserved for phlo's own tables".into(),
-        ));
-    }
+    let table = asset_table(d.spec.table).map_err(invalid)?;
     let spec = &d.spec;
     if spec.unique_key.is_empty() && spec.merge_strategy != MergeStrategy::Append {
         return Err(invalid(format!(

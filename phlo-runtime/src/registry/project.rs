@@ -146,15 +146,8 @@ fn model_asset(model: SqlModel) -> Result<Asset> {
             "`event_time = \"\"`: name the column holding each row's event time".into(),
         ));
     }
-    let table = TableName::parse(&model.table)
-        .map_err(|e| invalid(&model.name, &model.path, e.to_string()))?;
-    if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
-        return Err(invalid(
-            &model.name,
-            &model.path,
-            "namespace `_phlo` is reserved for phlo's own tables".into(),
-        ));
-    }
+    let table = super::asset_table(&model.table)
+        .map_err(|reason| invalid(&model.name, &model.path, reason))?;
     let keys: Vec<&'static str> = model.config.unique_key.iter().map(|k| leak(k)).collect();
     let spec = IngestionSpec {
         table: leak(&model.table),
@@ -245,12 +238,7 @@ fn transform_asset(d: &'static crate::transform::rust::TransformDescriptor) -> R
         fetch: not_fetched,
         location: d.location,
     };
-    let table = TableName::parse(d.spec.table).map_err(|e| invalid(e.to_string()))?;
-    if table.namespace() == phlo_core::names::PHLO_NAMESPACE {
-        return Err(invalid(
-            "namespace `_phlo` is reserved for phlo's own tables".into(),
-        ));
-    }
+    let table = super::asset_table(d.spec.table).map_err(invalid)?;
     // A declared contract gets an ingestion asset's checks (keys are its fields, …); an
     // undeclared one is checked against the result when the transform runs.
     if d.schema.is_some() {
@@ -411,13 +399,10 @@ impl Registry {
 
     /// Adds `#[transform]` assets (their edges are resolved with the project's, by
     /// [`Registry::with_project`]).
-    pub fn with_transforms<'a>(
+    pub fn with_transforms(
         mut self,
-        descriptors: impl IntoIterator<Item = &'a crate::transform::rust::TransformDescriptor>,
-    ) -> Result<Self>
-    where
-        'a: 'static,
-    {
+        descriptors: impl IntoIterator<Item = &'static crate::transform::rust::TransformDescriptor>,
+    ) -> Result<Self> {
         let mut all: Vec<&'static crate::transform::rust::TransformDescriptor> =
             descriptors.into_iter().collect();
         all.sort_by_key(|d| (d.name, d.location.file, d.location.line));
