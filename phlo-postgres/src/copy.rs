@@ -470,6 +470,10 @@ impl TupleReader {
     }
 }
 
+/// The field metadata key naming the PostgreSQL type a column was read from (`numeric`,
+/// `uuid`, `jsonb`, …), so a reader can tell decimal text from plain text.
+pub const PG_TYPE_METADATA: &str = "phlo.postgres_type";
+
 /// Builds Arrow batches from tuples of known column types.
 #[derive(Debug)]
 pub struct Decoder {
@@ -541,7 +545,11 @@ impl Decoder {
     pub fn new(columns: &[(String, PgType)]) -> Self {
         let fields: Vec<Field> = columns
             .iter()
-            .map(|(n, t)| Field::new(n, t.arrow(), true))
+            .map(|(n, t)| {
+                Field::new(n, t.arrow(), true).with_metadata(
+                    [(PG_TYPE_METADATA.to_string(), t.sql_base().to_string())].into(),
+                )
+            })
             .collect();
         let builders = fields.iter().map(|f| Builder::new(f.data_type())).collect();
         Decoder {

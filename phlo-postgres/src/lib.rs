@@ -18,7 +18,7 @@ pub mod publish;
 pub mod source;
 pub mod types;
 
-pub use copy::Checksum;
+pub use copy::{Checksum, PG_TYPE_METADATA};
 pub use error::{PostgresError, Result};
 pub use publish::{PartitionValue, PgTable, PublishReceipt, PublishRequest, publish};
 pub use source::{ReadOptions, read_query};

@@ -69,6 +69,28 @@ impl PgType {
         }
     }
 
+    /// The type's name without modifiers (`numeric`, `timestamptz`).
+    pub fn sql_base(&self) -> &'static str {
+        match self {
+            PgType::Bool => "boolean",
+            PgType::Int2 => "smallint",
+            PgType::Int4 => "integer",
+            PgType::Int8 => "bigint",
+            PgType::Float4 => "real",
+            PgType::Float8 => "double precision",
+            PgType::Text => "text",
+            PgType::Bytea => "bytea",
+            PgType::Date => "date",
+            PgType::Timestamp => "timestamp",
+            PgType::Timestamptz => "timestamptz",
+            PgType::Time => "time",
+            PgType::Numeric { .. } => "numeric",
+            PgType::Uuid => "uuid",
+            PgType::Json { binary: true } => "jsonb",
+            PgType::Json { binary: false } => "json",
+        }
+    }
+
     /// The PostgreSQL column an Arrow column is published as, with the Arrow type its
     /// values are cast to before encoding; `None` when the type has no faithful column
     /// (lists, structs, maps, unions, decimals with a negative scale or above 38 digits).

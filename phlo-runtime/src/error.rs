@@ -189,6 +189,9 @@ pub enum Error {
     /// names the pattern or the file, and who must act.
     #[error(transparent)]
     Files(Box<crate::sources::files::FileError>),
+    /// Reading from or publishing to PostgreSQL failed (the PostgreSQL table is as it was).
+    #[error("{0}")]
+    Postgres(Box<phlo_postgres::PostgresError>),
 }
 
 /// What kind of outcome an error is (see [`Error::class`]).
@@ -307,6 +310,13 @@ impl Error {
             | Error::Parquet { .. }
             | Error::Files(_)
             | Error::Json(_) => ErrorClass::RunFailed,
+            Error::Postgres(e) => match **e {
+                phlo_postgres::PostgresError::MissingUrl { .. }
+                | phlo_postgres::PostgresError::InvalidName { .. }
+                | phlo_postgres::PostgresError::UnsupportedType { .. }
+                | phlo_postgres::PostgresError::UnreadableType { .. } => ErrorClass::Usage,
+                _ => ErrorClass::RunFailed,
+            },
             Error::Core(
                 C::Storage { .. }
                 | C::Conflict { .. }
@@ -339,6 +349,7 @@ impl Error {
         match self {
             Error::Transient { .. } => true,
             Error::Files(e) => e.is_transient(),
+            Error::Postgres(e) => e.is_transient(),
             Error::Io(e) => matches!(
                 e.kind(),
                 ConnectionRefused
@@ -360,5 +371,11 @@ impl Error {
             Error::Ingest(phlo_ingest::Error::Validation { report, .. }) => Some(report),
             _ => None,
         }
+    }
+}
+
+impl From<phlo_postgres::PostgresError> for Error {
+    fn from(e: phlo_postgres::PostgresError) -> Self {
+        Error::Postgres(Box::new(e))
     }
 }

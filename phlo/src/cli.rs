@@ -152,6 +152,25 @@ enum Command {
         #[arg(long)]
         partition: Option<String>,
     },
+    /// Publish a table, or one partition of it, to PostgreSQL: loaded with binary COPY,
+    /// read back and checksummed, swapped in atomically and recorded in
+    /// `_phlo.publications` (exit code 1 when it fails; the PostgreSQL table is then as it
+    /// was).
+    Publish {
+        /// A registered publication (`phlo::publish!`), or a warehouse table `ns.table`
+        /// with `--to`.
+        name: String,
+        /// The PostgreSQL table (`schema.table`) to publish a warehouse table into.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this partition, replacing its rows (its table must be partitioned).
+        #[arg(long)]
+        partition: Option<String>,
+        /// The PostgreSQL URL (default: the publication's variable; for a table,
+        /// $PHLO_POSTGRES_URL).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Run a SQL query over the warehouse (tables are `ns.table`).
     Sql {
         /// The query.
@@ -606,6 +625,73 @@ async fn command(rt: &Runtime, cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Publish {
+            name,
+            to,
+            partition,
+            url,
+        } => {
+            let registered = rt.registry().publication(&name).copied();
+            let receipt = match (registered, to) {
+                (Some(p), None) => match url {
+                    None => rt.publish(&name, partition.as_deref()).await?,
+                    Some(url) => {
+                        let table = rt.registry().get(p.from)?.table.to_string();
+                        rt.publish_table(&table, p.to, &url, partition.as_deref())
+                            .await?
+                    }
+                },
+                (Some(_), Some(_)) => {
+                    return Err(phlo_runtime::Error::InvalidArgument {
+                        message: format!(
+                            "`{name}` is a publication with its own target; leave out --to"
+                        ),
+                    });
+                }
+                (None, Some(to)) => {
+                    let url = match url {
+                        Some(u) => u,
+                        None => rt.connection_url(phlo_runtime::registry::DEFAULT_URL_ENV)?,
+                    };
+                    rt.publish_table(&name, &to, &url, partition.as_deref())
+                        .await?
+                }
+                (None, None) => {
+                    return Err(phlo_runtime::Error::InvalidArgument {
+                        message: format!(
+                            "`{name}` is not a registered publication; to publish a table, add --to schema.table"
+                        ),
+                    });
+                }
+            };
+            if cli.json {
+                out(&serde_json::to_string_pretty(&receipt)?);
+            } else {
+                let mut t = table_of(&[
+                    "postgres table",
+                    "partition",
+                    "rows",
+                    "checksum",
+                    "source",
+                    "version",
+                ]);
+                t.add_row(vec![
+                    receipt.table.clone(),
+                    receipt
+                        .partition
+                        .clone()
+                        .unwrap_or_else(|| "(whole)".into()),
+                    receipt.rows.to_string(),
+                    receipt.checksum.clone(),
+                    receipt.source_table.clone(),
+                    receipt
+                        .source_version
+                        .map_or_else(String::new, |v| v.to_string()),
+                ]);
+                out(&t.to_string());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Sql { query } => {
             let batches = rt.sql(&query).await?;

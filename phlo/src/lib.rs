@@ -151,7 +151,14 @@ pub use phlo_runtime::exec::{
     BackfillCounts, BackfillOptions, BackfillProgress, Cancellation, Outcome, PartitionOutcome,
     SkipReason,
 };
-pub use phlo_runtime::registry::{AssetInfo, QualityDescriptor, QualitySpec};
+pub use phlo_runtime::registry::{AssetInfo, Publication, QualityDescriptor, QualitySpec};
+
+/// PostgreSQL, both ways: [`postgres::read_query`] and the publisher behind
+/// [`Runtime::publish`] (binary COPY straight from and into Arrow). A source for ingestion
+/// functions is [`sources::postgres::PostgresQuery`].
+pub mod postgres {
+    pub use phlo_postgres::*;
+}
 pub use phlo_runtime::transform::lineage::{ColumnLineage, SourceColumn};
 pub use phlo_runtime::transform::{Project, ProjectFile};
 pub use phlo_runtime::{
@@ -205,6 +212,28 @@ macro_rules! register_project {
     ($project:expr) => {
         $crate::__private::inventory::submit! {
             $crate::__private::ProjectRegistration { project: $project }
+        }
+    };
+}
+
+/// Registers a publication: an asset that copies another asset's table into PostgreSQL
+/// (binary COPY, verified by a read-back checksum, swapped in atomically), downstream of it
+/// in the graph, so `build` publishes after the table is written and checked. The URL is
+/// read from `PHLO_POSTGRES_URL` (or `.url_env("VAR")`) when it runs.
+///
+/// ```
+/// phlo::publish!(
+///     phlo::Publication::postgres("pg_orders", "orders", "marts.orders")
+///         .url_env("MARTS_PG_URL")
+///         .group("marts")
+/// );
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! publish {
+    ($publication:expr $(,)?) => {
+        $crate::__private::inventory::submit! {
+            $crate::Publication::at($publication, file!(), line!())
         }
     };
 }

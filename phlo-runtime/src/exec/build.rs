@@ -115,7 +115,7 @@ impl Runtime {
         let mut outcomes: BTreeMap<String, BuildOutcome> = BTreeMap::new();
         // Quality assets are not run on their own: they audit their table's writes.
         for name in &order {
-            if self.registry.get(name).is_err() && self.registry.data_test(name).is_none() {
+            if self.registry.get(name).is_err() && self.registry.other_kind(name).is_none() {
                 done.insert(name.clone());
             }
         }
@@ -131,6 +131,11 @@ impl Runtime {
                         let rt = self.clone();
                         running.insert(name.clone());
                         tasks.spawn(async move { rt.run_data_test(&test).await });
+                    } else if let Some(p) = self.registry.publication(&name).copied() {
+                        let rt = self.clone();
+                        let partition = partition.clone();
+                        running.insert(name.clone());
+                        tasks.spawn(async move { rt.run_publication(p, partition).await });
                     }
                     continue;
                 };
@@ -165,7 +170,7 @@ impl Runtime {
                     done.insert(d.clone());
                     let kind = match self.registry.get(&d) {
                         Ok(a) => Some(a.kind()),
-                        Err(_) => self.registry.data_test(&d).map(|_| AssetKind::Test),
+                        Err(_) => self.registry.other_kind(&d),
                     };
                     if let Some(kind) = kind {
                         outcomes.insert(

@@ -19,6 +19,7 @@ mod catalog;
 mod check_results;
 mod describe;
 mod materialize;
+mod publish;
 mod retry;
 mod runs;
 mod status;
@@ -138,6 +139,8 @@ pub struct Runtime {
     warehouse: PathBuf,
     /// Each asset's [`RunReport::code_version`], computed once.
     code_versions: Arc<std::collections::BTreeMap<String, String>>,
+    /// Connection URLs by the environment variable they stand in for.
+    connections: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Configures a [`Runtime`]: registry, store, clock and run ids are injectable.
@@ -149,9 +152,17 @@ pub struct RuntimeBuilder {
     store: Option<Arc<dyn TableStore>>,
     clock: Arc<dyn Clock>,
     run_ids: Arc<dyn RunIdGenerator>,
+    connections: std::collections::BTreeMap<String, String>,
 }
 
 impl RuntimeBuilder {
+    /// Uses `url` wherever a publication reads environment variable `env` (tests, or URLs
+    /// from a secret store rather than the environment).
+    pub fn connection(mut self, env: impl Into<String>, url: impl Into<String>) -> Self {
+        self.connections.insert(env.into(), url.into());
+        self
+    }
+
     /// Uses these assets instead of every `#[ingestion]` and `#[quality]` of the binary.
     pub fn registry(mut self, registry: Registry) -> Self {
         self.registry = Some(registry);
@@ -210,6 +221,7 @@ impl RuntimeBuilder {
             clock: self.clock,
             run_ids: self.run_ids,
             warehouse: self.warehouse,
+            connections: Arc::new(self.connections),
         })
     }
 }
@@ -239,6 +251,7 @@ impl Runtime {
             store: None,
             clock: Arc::new(SystemClock),
             run_ids: Arc::new(UuidRunIds),
+            connections: std::collections::BTreeMap::new(),
         }
     }
 

@@ -21,6 +21,9 @@ use crate::error::SchemaConflict;
 use crate::fetch::FetchFn;
 use crate::{Error, Result};
 
+mod publication;
+pub use publication::{DEFAULT_URL_ENV, Publication};
+
 /// One ingestion asset, as `#[ingestion]` registers it.
 #[derive(Debug, Clone, Copy)]
 pub struct IngestionDescriptor {
@@ -155,6 +158,8 @@ pub enum AssetKind {
     Test,
     /// `#[transform]`: a Rust function over its upstream assets' tables.
     Rust,
+    /// `phlo::publish!`: an asset's table copied into PostgreSQL.
+    Publish,
 }
 
 impl std::fmt::Display for AssetKind {
@@ -166,6 +171,7 @@ impl std::fmt::Display for AssetKind {
             AssetKind::Seed => "seed",
             AssetKind::Test => "test",
             AssetKind::Rust => "rust",
+            AssetKind::Publish => "publish",
         })
     }
 }
@@ -413,6 +419,8 @@ pub struct Registry {
     quality: BTreeMap<&'static str, QualityAsset>,
     /// Singular data tests, by name.
     data_tests: BTreeMap<String, std::sync::Arc<crate::transform::DataTest>>,
+    /// Publications, by name.
+    publications: BTreeMap<&'static str, Publication>,
 }
 
 fn by_name_and_site<T>(all: &mut [T], key: impl Fn(&T) -> (&'static str, Location)) {
@@ -447,7 +455,8 @@ impl Registry {
         Self::from_descriptors(inventory::iter::<IngestionDescriptor>.into_iter().copied())?
             .with_transforms(inventory::iter::<crate::transform::rust::TransformDescriptor>)?
             .with_project(project)?
-            .with_quality(inventory::iter::<QualityDescriptor>.into_iter().copied())
+            .with_quality(inventory::iter::<QualityDescriptor>.into_iter().copied())?
+            .with_publications(inventory::iter::<Publication>.into_iter().copied())
     }
 
     /// A registry of exactly these descriptors, validated together.
@@ -517,6 +526,7 @@ impl Registry {
             assets,
             quality: BTreeMap::new(),
             data_tests: BTreeMap::new(),
+            publications: BTreeMap::new(),
         })
     }
 

@@ -485,6 +485,19 @@ impl Registry {
             }
             nodes.push(g);
         }
+        for p in self.publications.values() {
+            let mut g = GraphNode::new(
+                p.name,
+                "publish",
+                format!("postgres:{}", p.to),
+                PartitionsDef::None,
+            )
+            .with_dep(p.from, crate::graph::Mapping::All);
+            if let Some(group) = p.group {
+                g = g.with_group(group);
+            }
+            nodes.push(g);
+        }
         AssetGraph::new(nodes).map_err(|e| Error::Graph(Box::new(e)))
     }
 }

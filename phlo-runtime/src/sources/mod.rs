@@ -2,3 +2,4 @@
 //! or a glob, paths templated by the partition).
 
 pub mod files;
+pub mod postgres;

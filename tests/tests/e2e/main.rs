@@ -11,6 +11,7 @@ mod files;
 mod lenient;
 mod misc;
 mod partitions;
+mod postgres;
 mod registry;
 mod retries;
 mod rust_transforms;

@@ -170,6 +170,22 @@ impl Template {
         partition: Option<&PartitionKey>,
         escape: bool,
     ) -> Result<String, FileError> {
+        self.render_with(partition, |_, value| {
+            if escape {
+                glob::Pattern::escape(&value)
+            } else {
+                value
+            }
+        })
+    }
+
+    /// The text for `partition`, each placeholder's value passed through `wrap` (a SQL
+    /// query's sources wrap them as typed literals). Errors as [`Template::render`].
+    pub fn render_with(
+        &self,
+        partition: Option<&PartitionKey>,
+        wrap: impl Fn(Placeholder, String) -> String,
+    ) -> Result<String, FileError> {
         let mut out = String::new();
         for segment in &self.segments {
             match segment {
@@ -182,11 +198,7 @@ impl Template {
                             .map_or_else(|| "(none)".to_string(), ToString::to_string),
                         reason,
                     })?;
-                    if escape {
-                        out.push_str(&glob::Pattern::escape(&value));
-                    } else {
-                        out.push_str(&value);
-                    }
+                    out.push_str(&wrap(*p, value));
                 }
             }
         }
