@@ -7,12 +7,15 @@
 #   url="$(scripts/postgres.sh)"        # postgres://phlo@127.0.0.1:55432/phlo
 #   scripts/postgres.sh --stop          # stops it
 #
-# PHLO_PG_DIR (default <repo>/target/phlo-postgres) holds the cluster; PHLO_PG_PORT
-# (default 55432) is its port. The server trusts loopback connections: it is for tests only.
+# PHLO_PG_DIR (default $TMPDIR/phlo-postgres, /tmp when unset: a place the server's
+# unprivileged user can reach whatever the checkout's permissions) holds the cluster;
+# PHLO_PG_PORT (default 55432) is its port. A server already answering on the port is used
+# as it is, so every checkout on the machine shares one. It trusts loopback connections:
+# it is for tests only.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dir="${PHLO_PG_DIR:-$root/target/phlo-postgres}"
+dir="${PHLO_PG_DIR:-${TMPDIR:-/tmp}/phlo-postgres}"
 port="${PHLO_PG_PORT:-55432}"
 url="postgres://phlo@127.0.0.1:$port/phlo"
 data="$dir/data"
@@ -59,9 +62,29 @@ if [[ -z "$bin" ]]; then
 fi
 
 if [[ "${1:-}" == "--stop" ]]; then
-    if [[ -f "$data/postmaster.pid" ]]; then
-        as_owner "$bin/pg_ctl" -D "$data" -m fast stop >&2 9>&-
+    # Whichever cluster answers on the port (it may have been started from another
+    # checkout), else ours.
+    running="$(as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U phlo -d postgres -tAc \
+        "SHOW data_directory" 2>/dev/null || true)"
+    target="${running:-$data}"
+    if [[ -f "$target/postmaster.pid" ]]; then
+        as_owner "$bin/pg_ctl" -D "$target" -m fast stop >&2 9>&-
     fi
+    exit 0
+fi
+
+ensure_db() {
+    if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U phlo -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = 'phlo'" | grep -q 1; then
+        as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U phlo phlo
+    fi
+}
+
+# A server of ours already answering on the port (started from another checkout): use it.
+if [[ "${1:-}" != "--stop" ]] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U phlo 2>/dev/null \
+    && as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U phlo -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
+    ensure_db
+    echo "$url"
     exit 0
 fi
 
@@ -92,9 +115,5 @@ if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         || { tail -n 30 "$dir/server.log" >&2; exit 1; }
 fi
 
-if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U phlo -d postgres -tAc \
-    "SELECT 1 FROM pg_database WHERE datname = 'phlo'" | grep -q 1; then
-    as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U phlo phlo
-fi
-
+ensure_db
 echo "$url"

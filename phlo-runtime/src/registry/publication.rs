@@ -2,7 +2,7 @@
 //! PostgreSQL for BI tools, downstream of the asset writing that table.
 //!
 //! ```no_run
-//! phlo_runtime::inventory::submit! {
+//! inventory::submit! {
 //!     phlo_runtime::registry::Publication::postgres("pg_revenue", "mart_revenue", "marts.revenue")
 //!         .url_env("MARTS_PG_URL")
 //!         .at(file!(), line!())
