@@ -115,6 +115,10 @@ pub struct RunReport {
     /// after it: a commit is never cut, so the run succeeded, late.
     #[serde(default)]
     pub overran_deadline: bool,
+    /// Incremental cursors the run advanced (resource → value), kept because it
+    /// succeeded; the next run's sources read from them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub cursors: std::collections::BTreeMap<String, String>,
 }
 
 impl RunReport {
@@ -153,6 +157,7 @@ impl RunReport {
             code_version: String::new(),
             conflicts: 0,
             overran_deadline: false,
+            cursors: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -20,6 +20,17 @@ pub use def::{PartitionsDef, TimeWindows};
 pub use key::{PartitionKey, TimeWindow};
 pub use scope::{PartitionScope, quote_ident, sql_literal};
 
+/// Incremental cursors of an asset: the last value a source read up to, per resource,
+/// kept by the runtime between runs. A value staged with [`Cursors::advance`] is kept
+/// only when the run that staged it succeeds, i.e. when its commit has landed.
+#[async_trait::async_trait]
+pub trait Cursors: Send + Sync + std::fmt::Debug {
+    /// The last kept value of `resource`, `None` before the first successful run.
+    async fn last(&self, resource: &str) -> crate::Result<Option<String>>;
+    /// Stages `value` as `resource`'s new cursor.
+    fn advance(&self, resource: &str, value: String);
+}
+
 /// What a user function knows about the run it is part of.
 #[derive(Debug, Clone)]
 pub struct PartitionContext {
@@ -28,6 +39,7 @@ pub struct PartitionContext {
     run_id: String,
     attempt: u32,
     started_at: DateTime<Utc>,
+    cursors: Option<std::sync::Arc<dyn Cursors>>,
 }
 
 impl PartitionContext {
@@ -45,6 +57,29 @@ impl PartitionContext {
             run_id: run_id.into(),
             attempt,
             started_at,
+            cursors: None,
+        }
+    }
+
+    /// The context with incremental cursors (the runtime attaches its own).
+    pub fn with_cursors(mut self, cursors: std::sync::Arc<dyn Cursors>) -> Self {
+        self.cursors = Some(cursors);
+        self
+    }
+
+    /// The last kept value of cursor `resource` (`None` before the first successful run,
+    /// or when the context has no cursors, as one made by hand in a unit test).
+    pub async fn cursor(&self, resource: &str) -> crate::Result<Option<String>> {
+        match &self.cursors {
+            Some(c) => c.last(resource).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Stages `value` as cursor `resource`'s new value: kept when this run succeeds.
+    pub fn advance_cursor(&self, resource: &str, value: impl Into<String>) {
+        if let Some(c) = &self.cursors {
+            c.advance(resource, value.into());
         }
     }
 

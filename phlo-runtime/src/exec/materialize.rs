@@ -459,13 +459,15 @@ impl Runtime {
         loop {
             attempt += 1;
             report.attempts = attempt;
+            let cursors = std::sync::Arc::new(super::cursors::RunCursors::new(self.clone(), name));
             let pctx = PartitionContext::new(
                 name,
                 step.partition.clone(),
                 ctx.run_id.clone(),
                 attempt,
                 ctx.started_at,
-            );
+            )
+            .with_cursors(cursors.clone());
             // In a JoinSet: when the run times out the set is dropped and the call aborted.
             let mut call = tokio::task::JoinSet::new();
             call.spawn((asset.descriptor.fetch)(pctx));
@@ -481,7 +483,10 @@ impl Runtime {
                     ))),
                 };
             let error = match result {
-                Ok(batches) => return Ok(batches),
+                Ok(batches) => {
+                    report.cursors = cursors.take();
+                    return Ok(batches);
+                }
                 Err(e) => e,
             };
             let transient = is_transient_error(error.as_ref());

@@ -17,6 +17,7 @@ mod backfill;
 mod build;
 mod catalog;
 mod check_results;
+mod cursors;
 mod describe;
 mod materialize;
 mod publish;

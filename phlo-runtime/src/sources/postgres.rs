@@ -42,6 +42,14 @@ pub struct PostgresQuery {
     sql: Template,
     url: Url,
     options: ReadOptions,
+    cursor: Option<Incremental>,
+}
+
+/// An incremental cursor: only rows whose `column` is above the last value read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Incremental {
+    column: String,
+    initial: String,
 }
 
 impl PostgresQuery {
@@ -55,6 +63,7 @@ impl PostgresQuery {
             sql,
             url: Url::Env(DEFAULT_URL_ENV.to_string()),
             options: ReadOptions::default(),
+            cursor: None,
         })
     }
 
@@ -97,6 +106,38 @@ impl PostgresQuery {
         self
     }
 
+    /// Reads incrementally by `column` (an integer, date, timestamp or text column of the
+    /// result): only rows whose value is above the cursor — the largest value a
+    /// successful run of this asset read, else `initial_value` — and, after a read,
+    /// stages the largest value read as the new cursor. The cursor is kept only when the
+    /// run succeeds (its commit landed); a failed run reads the same rows again.
+    pub fn incremental(mut self, column: &str, initial_value: impl Into<String>) -> Self {
+        self.cursor = Some(Incremental {
+            column: column.to_string(),
+            initial: initial_value.into(),
+        });
+        self
+    }
+
+    /// The cursor's resource name: `postgres:<column>`.
+    pub fn cursor_resource(&self) -> Option<String> {
+        self.cursor.as_ref().map(|c| format!("postgres:{}", c.column))
+    }
+
+    /// The query for `partition` and cursor value `after` (for an incremental query).
+    pub fn sql_after(&self, partition: Option<&PartitionKey>, after: Option<&str>) -> Result<String> {
+        let sql = self.sql_for(partition)?;
+        Ok(match (&self.cursor, after) {
+            (Some(c), Some(after)) => format!(
+                "SELECT * FROM ({}) AS phlo_source WHERE {} > {}",
+                sql.trim().trim_end_matches(';'),
+                phlo_postgres::quote_ident(&c.column),
+                quote_literal(after)
+            ),
+            _ => sql,
+        })
+    }
+
     /// The query for `partition`, every placeholder a typed literal.
     pub fn sql_for(&self, partition: Option<&PartitionKey>) -> Result<String> {
         self.sql
@@ -113,7 +154,12 @@ impl PostgresQuery {
 
     /// Reads the rows of `ctx`'s partition.
     pub async fn read(&self, ctx: &PartitionContext) -> Result<Vec<RecordBatch>> {
-        let sql = self.sql_for(ctx.partition())?;
+        let resource = self.cursor_resource();
+        let after = match (&self.cursor, &resource) {
+            (Some(c), Some(r)) => Some(ctx.cursor(r).await?.unwrap_or_else(|| c.initial.clone())),
+            _ => None,
+        };
+        let sql = self.sql_after(ctx.partition(), after.as_deref())?;
         let url = match &self.url {
             Url::Given(u) => u.clone(),
             Url::Env(env) => std::env::var(env)
@@ -121,8 +167,83 @@ impl PostgresQuery {
         };
         let client = phlo_postgres::connect(&url).await?;
         let batches = phlo_postgres::read_query(&client, &sql, &self.options).await?;
+        if let (Some(c), Some(r)) = (&self.cursor, &resource)
+            && let Some(max) = max_value(&batches, &c.column)?
+        {
+            ctx.advance_cursor(r, max);
+        }
         mark_decimal_text(batches)
     }
+}
+
+/// The largest value of `column` over `batches`, as PostgreSQL reads it back in a literal
+/// (`2025-01-13 05:00:00.000000+00` for a timestamptz), `None` when there are no values.
+fn max_value(batches: &[RecordBatch], column: &str) -> Result<Option<String>> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{
+        DataType, Date32Type, Int16Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    };
+    let mut best: Option<(i128, String)> = None;
+    let mut best_text: Option<String> = None;
+    for b in batches {
+        let Some(a) = b.column_by_name(column) else {
+            return Err(Error::InvalidArgument {
+                message: format!("the incremental cursor `{column}` is not a column of the query's result"),
+            });
+        };
+        let mut consider = |v: i128, text: String| {
+            if best.as_ref().is_none_or(|(b, _)| v > *b) {
+                best = Some((v, text));
+            }
+        };
+        let numeric = b
+            .schema()
+            .field_with_name(column)
+            .ok()
+            .and_then(|f| f.metadata().get(phlo_postgres::PG_TYPE_METADATA).cloned())
+            .is_some_and(|t| t == "numeric");
+        if numeric {
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "the incremental cursor `{column}` is numeric: cast it to bigint in the query, or use a timestamp column"
+                ),
+            });
+        }
+        match a.data_type() {
+            DataType::Int16 => a.as_primitive::<Int16Type>().iter().flatten().for_each(|v| consider(v.into(), v.to_string())),
+            DataType::Int32 => a.as_primitive::<Int32Type>().iter().flatten().for_each(|v| consider(v.into(), v.to_string())),
+            DataType::Int64 => a.as_primitive::<Int64Type>().iter().flatten().for_each(|v| consider(v.into(), v.to_string())),
+            DataType::Date32 => a.as_primitive::<Date32Type>().iter().flatten().for_each(|v| {
+                if let Some(d) = Date32Type::to_naive_date_opt(v) {
+                    consider(v.into(), d.format("%Y-%m-%d").to_string());
+                }
+            }),
+            DataType::Timestamp(TimeUnit::Microsecond, tz) => {
+                let zone = if tz.is_some() { "+00" } else { "" };
+                a.as_primitive::<TimestampMicrosecondType>().iter().flatten().for_each(|v| {
+                    if let Some(t) = chrono::DateTime::from_timestamp_micros(v) {
+                        consider(v.into(), format!("{}{zone}", t.format("%Y-%m-%d %H:%M:%S%.6f")));
+                    }
+                })
+            }
+            DataType::Utf8 if a.null_count() < a.len() => {
+                for v in a.as_string::<i32>().iter().flatten() {
+                    if best_text.as_deref().is_none_or(|b| v > b) {
+                        best_text = Some(v.to_string());
+                    }
+                }
+            }
+            DataType::Utf8 => {}
+            other => {
+                return Err(Error::InvalidArgument {
+                    message: format!(
+                        "the incremental cursor `{column}` is {other}: use an integer, date, timestamp or text column"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(best.map(|(_, t)| t).or(best_text))
 }
 
 /// Marks the columns read from `numeric` as text to parse ([`super::files::TEXT_ORIGIN`]),

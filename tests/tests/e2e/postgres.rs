@@ -407,3 +407,89 @@ async fn a_postgres_query_is_an_ingestion_source_scoped_to_the_partition() {
     let rows = query(&rt, "SELECT count(*) AS n FROM bronze.shop_orders").await;
     assert!(rows.contains("| 24 |"), "{rows}");
 }
+
+/// Events of an operational table, read incrementally by `updated_at`.
+#[derive(Schema)]
+pub struct ShopEvent {
+    /// Event id.
+    id: i64,
+    /// What happened (required: a null fails validation).
+    kind: String,
+    /// When it was last updated.
+    updated_at: DateTime<Utc>,
+}
+
+#[ingestion(table = "bronze.shop_events", unique_key = "id", schema = ShopEvent, partitioned = false)]
+pub async fn shop_events(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    PostgresQuery::table("e2e_cursor.events", None)?
+        .url(server_url())
+        .incremental("updated_at", "1970-01-01 00:00:00+00")
+        .read(ctx)
+        .await
+}
+
+#[tokio::test]
+async fn an_incremental_cursor_reads_only_new_rows_and_advances_only_when_the_run_succeeds() {
+    let pg = fresh("e2e_cursor").await;
+    pg.batch_execute(
+        "CREATE SCHEMA e2e_cursor; \
+         CREATE TABLE e2e_cursor.events (id bigint, kind text, updated_at timestamptz); \
+         INSERT INTO e2e_cursor.events SELECT g, 'created', TIMESTAMPTZ '2025-01-10 00:00:00+00' + g * INTERVAL '1 minute' \
+           FROM generate_series(1, 10) g;",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = Registry::global()
+        .and_then(|r| Ok(r.get("shop_events")?.descriptor))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime(
+        "pgcursor",
+        dir.path(),
+        Registry::from_descriptors([d]).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await;
+    let run = |rt: Runtime| async move { rt.materialize("shop_events", Unpartitioned).await };
+
+    let first = run(rt.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((first.rows_in, first.rows_inserted), (10, 10));
+    assert_eq!(
+        first.cursors.get("postgres:updated_at").map(String::as_str),
+        Some("2025-01-10 00:10:00.000000+00")
+    );
+
+    // Five new rows and one update: only those six are read.
+    pg.batch_execute(
+        "INSERT INTO e2e_cursor.events SELECT g, 'created', TIMESTAMPTZ '2025-01-11 00:00:00+00' + g * INTERVAL '1 minute' \
+           FROM generate_series(11, 15) g; \
+         UPDATE e2e_cursor.events SET kind = 'changed', updated_at = TIMESTAMPTZ '2025-01-11 01:00:00+00' WHERE id = 3;",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let second = run(rt.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (second.rows_in, second.rows_inserted, second.rows_updated),
+        (6, 5, 1)
+    );
+
+    // Nothing new: nothing read.
+    let third = run(rt.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(third.rows_in, 0);
+
+    // A run that fails validation keeps the cursor where it was: the rows are read again
+    // once they are fixed.
+    pg.batch_execute(
+        "INSERT INTO e2e_cursor.events VALUES (16, NULL, TIMESTAMPTZ '2025-01-12 00:00:00+00'), \
+           (17, 'created', TIMESTAMPTZ '2025-01-12 00:01:00+00')",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    run(rt.clone()).await.expect_err("a null kind fails validation");
+    pg.batch_execute("UPDATE e2e_cursor.events SET kind = 'fixed' WHERE id = 16")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fixed = run(rt.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((fixed.rows_in, fixed.rows_inserted), (2, 2));
+    let rows = query(&rt, "SELECT count(*) AS n, max(kind) AS k FROM bronze.shop_events").await;
+    assert!(rows.contains("| 17 | fixed |"), "{rows}");
+}
