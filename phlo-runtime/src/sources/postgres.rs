@@ -121,11 +121,17 @@ impl PostgresQuery {
 
     /// The cursor's resource name: `postgres:<column>`.
     pub fn cursor_resource(&self) -> Option<String> {
-        self.cursor.as_ref().map(|c| format!("postgres:{}", c.column))
+        self.cursor
+            .as_ref()
+            .map(|c| format!("postgres:{}", c.column))
     }
 
     /// The query for `partition` and cursor value `after` (for an incremental query).
-    pub fn sql_after(&self, partition: Option<&PartitionKey>, after: Option<&str>) -> Result<String> {
+    pub fn sql_after(
+        &self,
+        partition: Option<&PartitionKey>,
+        after: Option<&str>,
+    ) -> Result<String> {
         let sql = self.sql_for(partition)?;
         Ok(match (&self.cursor, after) {
             (Some(c), Some(after)) => format!(
@@ -188,7 +194,9 @@ fn max_value(batches: &[RecordBatch], column: &str) -> Result<Option<String>> {
     for b in batches {
         let Some(a) = b.column_by_name(column) else {
             return Err(Error::InvalidArgument {
-                message: format!("the incremental cursor `{column}` is not a column of the query's result"),
+                message: format!(
+                    "the incremental cursor `{column}` is not a column of the query's result"
+                ),
             });
         };
         let mut consider = |v: i128, text: String| {
@@ -210,21 +218,43 @@ fn max_value(batches: &[RecordBatch], column: &str) -> Result<Option<String>> {
             });
         }
         match a.data_type() {
-            DataType::Int16 => a.as_primitive::<Int16Type>().iter().flatten().for_each(|v| consider(v.into(), v.to_string())),
-            DataType::Int32 => a.as_primitive::<Int32Type>().iter().flatten().for_each(|v| consider(v.into(), v.to_string())),
-            DataType::Int64 => a.as_primitive::<Int64Type>().iter().flatten().for_each(|v| consider(v.into(), v.to_string())),
-            DataType::Date32 => a.as_primitive::<Date32Type>().iter().flatten().for_each(|v| {
-                if let Some(d) = Date32Type::to_naive_date_opt(v) {
-                    consider(v.into(), d.format("%Y-%m-%d").to_string());
-                }
-            }),
+            DataType::Int16 => a
+                .as_primitive::<Int16Type>()
+                .iter()
+                .flatten()
+                .for_each(|v| consider(v.into(), v.to_string())),
+            DataType::Int32 => a
+                .as_primitive::<Int32Type>()
+                .iter()
+                .flatten()
+                .for_each(|v| consider(v.into(), v.to_string())),
+            DataType::Int64 => a
+                .as_primitive::<Int64Type>()
+                .iter()
+                .flatten()
+                .for_each(|v| consider(v.into(), v.to_string())),
+            DataType::Date32 => a
+                .as_primitive::<Date32Type>()
+                .iter()
+                .flatten()
+                .for_each(|v| {
+                    if let Some(d) = Date32Type::to_naive_date_opt(v) {
+                        consider(v.into(), d.format("%Y-%m-%d").to_string());
+                    }
+                }),
             DataType::Timestamp(TimeUnit::Microsecond, tz) => {
                 let zone = if tz.is_some() { "+00" } else { "" };
-                a.as_primitive::<TimestampMicrosecondType>().iter().flatten().for_each(|v| {
-                    if let Some(t) = chrono::DateTime::from_timestamp_micros(v) {
-                        consider(v.into(), format!("{}{zone}", t.format("%Y-%m-%d %H:%M:%S%.6f")));
-                    }
-                })
+                a.as_primitive::<TimestampMicrosecondType>()
+                    .iter()
+                    .flatten()
+                    .for_each(|v| {
+                        if let Some(t) = chrono::DateTime::from_timestamp_micros(v) {
+                            consider(
+                                v.into(),
+                                format!("{}{zone}", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+                            );
+                        }
+                    })
             }
             DataType::Utf8 if a.null_count() < a.len() => {
                 for v in a.as_string::<i32>().iter().flatten() {
@@ -335,6 +365,68 @@ mod tests {
             "SELECT * FROM \"shop\".\"orders\" WHERE \"updated_at\" >= TIMESTAMPTZ '2026-03-01T05:00:00Z' AND \"updated_at\" < TIMESTAMPTZ '2026-03-01T06:00:00Z'"
         );
         assert!(PostgresQuery::table("Shop.Orders", None).is_err());
+    }
+
+    #[test]
+    fn an_incremental_query_reads_above_the_cursor_and_its_maximum_is_the_next_cursor() {
+        use arrow::array::{Int64Array, StringArray, TimestampMicrosecondArray};
+        use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+        use std::sync::Arc;
+        let q = PostgresQuery::table("shop.orders", None)
+            .expect("valid")
+            .incremental("updated_at", "1970-01-01 00:00:00+00");
+        assert_eq!(q.cursor_resource().as_deref(), Some("postgres:updated_at"));
+        assert_eq!(
+            q.sql_after(None, Some("2025-01-13 05:00:00.000000+00"))
+                .expect("renders"),
+            "SELECT * FROM (SELECT * FROM \"shop\".\"orders\") AS phlo_source WHERE \"updated_at\" > '2025-01-13 05:00:00.000000+00'"
+        );
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new(
+                "updated_at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("code", DataType::Utf8, true),
+        ]));
+        let batch = |ids: Vec<Option<i64>>, ts: Vec<Option<i64>>, codes: Vec<Option<&str>>| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(ids)),
+                    Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
+                    Arc::new(StringArray::from(codes)),
+                ],
+            )
+            .expect("batch")
+        };
+        let batches = vec![
+            batch(
+                vec![Some(9), None],
+                vec![Some(1_736_744_400_000_000), None],
+                vec![Some("b"), None],
+            ),
+            batch(
+                vec![Some(12)],
+                vec![Some(1_736_744_399_000_001)],
+                vec![Some("a")],
+            ),
+        ];
+        assert_eq!(
+            max_value(&batches, "id").expect("max").as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            max_value(&batches, "updated_at").expect("max").as_deref(),
+            Some("2025-01-13 05:00:00.000000+00")
+        );
+        assert_eq!(
+            max_value(&batches, "code").expect("max").as_deref(),
+            Some("b")
+        );
+        assert_eq!(max_value(&[], "id").expect("none"), None);
+        assert!(max_value(&batches, "nope").is_err());
     }
 
     #[test]

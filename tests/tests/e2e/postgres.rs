@@ -484,12 +484,18 @@ async fn an_incremental_cursor_reads_only_new_rows_and_advances_only_when_the_ru
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    run(rt.clone()).await.expect_err("a null kind fails validation");
+    run(rt.clone())
+        .await
+        .expect_err("a null kind fails validation");
     pg.batch_execute("UPDATE e2e_cursor.events SET kind = 'fixed' WHERE id = 16")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let fixed = run(rt.clone()).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((fixed.rows_in, fixed.rows_inserted), (2, 2));
-    let rows = query(&rt, "SELECT count(*) AS n, max(kind) AS k FROM bronze.shop_events").await;
+    let rows = query(
+        &rt,
+        "SELECT count(*) AS n, max(kind) AS k FROM bronze.shop_events",
+    )
+    .await;
     assert!(rows.contains("| 17 | fixed |"), "{rows}");
 }
