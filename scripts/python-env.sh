@@ -18,7 +18,7 @@ PYARROW_VERSION="21.0.0"
 
 # The contenders of `bench/compare.sh`, pinned so every run measures the same versions
 # (dbt-duckdb runs the well-production graph of scenario S5; it accepts duckdb >= 1.0).
-BENCH_PACKAGES="polars==2.1.0 duckdb==2.0.1 pandas==3.1.1 pandera==0.35.0 dbt-core==1.11.16 dbt-duckdb==1.11.1"
+BENCH_PACKAGES="polars==2.1.0 duckdb==2.0.1 pandas==3.1.1 pandera==0.35.0 dbt-core==1.11.16 dbt-duckdb==1.11.1 psycopg[binary]==3.2.10 sqlalchemy==2.0.43 dlt==1.31.0"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want="deltalake==$DELTALAKE_VERSION pyarrow==$PYARROW_VERSION"
