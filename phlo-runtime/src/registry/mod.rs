@@ -657,6 +657,14 @@ impl Registry {
 
     /// The ingestion asset called `name`.
     pub fn get(&self, name: &str) -> Result<&Asset> {
+        if let Some(p) = self.publications.get(name) {
+            return Err(Error::InvalidArgument {
+                message: format!(
+                    "`{name}` is a publication (of `{}` into PostgreSQL `{}`), which writes no warehouse table: run it with `publish {name}` or in a `build`",
+                    p.from, p.to
+                ),
+            });
+        }
         self.assets.get(name).ok_or_else(|| Error::UnknownAsset {
             name: name.to_string(),
             known: self.assets.keys().map(|k| k.to_string()).collect(),

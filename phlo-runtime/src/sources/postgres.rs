@@ -50,6 +50,7 @@ pub struct PostgresQuery {
 struct Incremental {
     column: String,
     initial: String,
+    lookback: Option<String>,
 }
 
 impl PostgresQuery {
@@ -115,7 +116,19 @@ impl PostgresQuery {
         self.cursor = Some(Incremental {
             column: column.to_string(),
             initial: initial_value.into(),
+            lookback: None,
         });
+        self
+    }
+
+    /// Re-reads the rows up to `interval` (`"2 hours"`, a PostgreSQL interval) before the
+    /// cursor as well, for late-arriving rows of a date or timestamp cursor column; the
+    /// merge by `unique_key` makes the overlap idempotent. Without
+    /// [`PostgresQuery::incremental`] it does nothing.
+    pub fn lookback(mut self, interval: &str) -> Self {
+        if let Some(c) = &mut self.cursor {
+            c.lookback = Some(interval.to_string());
+        }
         self
     }
 
@@ -134,12 +147,18 @@ impl PostgresQuery {
     ) -> Result<String> {
         let sql = self.sql_for(partition)?;
         Ok(match (&self.cursor, after) {
-            (Some(c), Some(after)) => format!(
-                "SELECT * FROM ({}) AS phlo_source WHERE {} > {}",
-                sql.trim().trim_end_matches(';'),
-                phlo_postgres::quote_ident(&c.column),
-                quote_literal(after)
-            ),
+            (Some(c), Some(after)) => {
+                let column = phlo_postgres::quote_ident(&c.column);
+                let shifted = match &c.lookback {
+                    Some(i) => format!("{column} + INTERVAL {}", quote_literal(i)),
+                    None => column,
+                };
+                format!(
+                    "SELECT * FROM ({}) AS phlo_source WHERE {shifted} > {}",
+                    sql.trim().trim_end_matches(';'),
+                    quote_literal(after)
+                )
+            }
             _ => sql,
         })
     }
@@ -380,6 +399,12 @@ mod tests {
             q.sql_after(None, Some("2025-01-13 05:00:00.000000+00"))
                 .expect("renders"),
             "SELECT * FROM (SELECT * FROM \"shop\".\"orders\") AS phlo_source WHERE \"updated_at\" > '2025-01-13 05:00:00.000000+00'"
+        );
+        let late = q.clone().lookback("2 hours");
+        assert!(
+            late.sql_after(None, Some("2025-01-13 05:00:00+00"))
+                .expect("renders")
+                .ends_with("WHERE \"updated_at\" + INTERVAL '2 hours' > '2025-01-13 05:00:00+00'")
         );
         let schema = Arc::new(Schema::new(vec![
             Field::new("id", DataType::Int64, true),

@@ -296,6 +296,11 @@ async fn publish_from_the_api_and_the_cli_and_bad_input_leaves_both_sides_as_the
         .build()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    let err = rt
+        .describe("pg_readings")
+        .await
+        .expect_err("not a table asset");
+    assert!(err.to_string().contains("publish pg_readings"), "{err}");
     let err = unregistered
         .publish("pg_readings", None)
         .await
@@ -421,11 +426,15 @@ pub struct ShopEvent {
 
 #[ingestion(table = "bronze.shop_events", unique_key = "id", schema = ShopEvent, partitioned = false)]
 pub async fn shop_events(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
-    PostgresQuery::table("e2e_cursor.events", None)?
+    let q = PostgresQuery::table("e2e_cursor.events", None)?
         .url(server_url())
-        .incremental("updated_at", "1970-01-01 00:00:00+00")
-        .read(ctx)
-        .await
+        .incremental("updated_at", "1970-01-01 00:00:00+00");
+    let q = if LATE.load(std::sync::atomic::Ordering::SeqCst) {
+        q.lookback("1 hour")
+    } else {
+        q
+    };
+    q.read(ctx).await
 }
 
 #[tokio::test]
@@ -498,4 +507,28 @@ async fn an_incremental_cursor_reads_only_new_rows_and_advances_only_when_the_ru
     )
     .await;
     assert!(rows.contains("| 17 | fixed |"), "{rows}");
+
+    // With a lookback, a late row stamped before the cursor is read too (and the rows of
+    // the window again, merged as unchanged).
+    pg.batch_execute(
+        "INSERT INTO e2e_cursor.events VALUES (18, 'late', TIMESTAMPTZ '2025-01-11 23:59:00+00')",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let late = shop_events_late(&rt).await;
+    assert_eq!(
+        (late.rows_in, late.rows_inserted, late.rows_unchanged),
+        (3, 1, 2)
+    );
 }
+
+/// The events asset read with a 1-hour lookback (the same cursor: the asset's own).
+async fn shop_events_late(rt: &Runtime) -> RunReport {
+    LATE.store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = rt.materialize("shop_events", Unpartitioned).await;
+    LATE.store(false, std::sync::atomic::Ordering::SeqCst);
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whether `shop_events` reads with a lookback (only its lookback case sets it).
+static LATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
