@@ -163,6 +163,8 @@ pub struct PublishReceipt {
     pub source_table: String,
     /// Its Delta version.
     pub source_version: Option<i64>,
+    /// The run id recorded with it.
+    pub run_id: String,
 }
 
 /// Publishes `batches` (of `schema`) as `request` says, in one transaction. On any error
@@ -327,6 +329,7 @@ where
         checksum: sent.hex(),
         source_table: request.source_table.clone(),
         source_version: request.source_version,
+        run_id: request.run_id.clone(),
     })
 }
 

@@ -781,6 +781,25 @@ impl Runtime {
             .iter()
             .filter_map(|n| self.registry.get(n).ok())
             .collect();
+        let publications: Vec<crate::registry::Publication> = order
+            .iter()
+            .filter_map(|n| self.registry.publication(n).copied())
+            .collect();
+        if assets.is_empty() && !publications.is_empty() {
+            let mut partitions = Vec::new();
+            for p in publications {
+                self.backfill_publication(p, from, to, &mut partitions)
+                    .await?;
+            }
+            return Ok(BackfillReport {
+                selection: select.to_string(),
+                from: from.to_string(),
+                to: to.to_string(),
+                partitions,
+                runs: Vec::new(),
+                cancelled: false,
+            });
+        }
         if assets.is_empty() {
             return Err(Error::InvalidArgument {
                 message: format!(
@@ -975,7 +994,7 @@ impl Runtime {
                 outcomes[id] = Some(Outcome::NotRun);
             }
         }
-        let partitions = outcomes
+        let mut partitions: Vec<PartitionOutcome> = outcomes
             .into_iter()
             .enumerate()
             .filter_map(|(id, o)| {
@@ -985,6 +1004,13 @@ impl Runtime {
                 })
             })
             .collect();
+        // Publications of the selection, once their upstream's partitions are done.
+        if !cancelled {
+            for p in publications {
+                self.backfill_publication(p, from, to, &mut partitions)
+                    .await?;
+            }
+        }
         Ok(BackfillReport {
             selection: select.to_string(),
             from: from.to_string(),
@@ -993,6 +1019,75 @@ impl Runtime {
             runs: reports.into_iter().flatten().collect(),
             cancelled,
         })
+    }
+
+    /// A publication's part of a backfill, after the rest: each key of the range (a
+    /// per-partition publication) or the whole table once, unless a partition of its
+    /// upstream in this backfill failed or was not run (then it is skipped naming it).
+    /// An upstream not in the backfill is published as its table stands.
+    async fn backfill_publication(
+        &self,
+        p: crate::registry::Publication,
+        from: &str,
+        to: &str,
+        partitions: &mut Vec<PartitionOutcome>,
+    ) -> Result<()> {
+        let upstream = self.registry.get(p.from)?;
+        let keys: Vec<Option<String>> = if p.per_partition {
+            let (a, b) = (
+                upstream.partitions.parse_key(from)?,
+                upstream.partitions.parse_key(to)?,
+            );
+            upstream
+                .partitions
+                .keys_between(&a, &b)?
+                .iter()
+                .map(|k| Some(k.to_string()))
+                .collect()
+        } else {
+            vec![None]
+        };
+        for key in keys {
+            let blocked = partitions
+                .iter()
+                .find(|o| {
+                    o.asset == p.from
+                        && (key.is_none() || o.partition == key)
+                        && !matches!(
+                            o.outcome,
+                            Outcome::Success { .. }
+                                | Outcome::Skipped {
+                                    reason: SkipReason::UpToDate,
+                                    ..
+                                }
+                        )
+                })
+                .map(|o| match &o.partition {
+                    Some(k) => format!("{} {k}", o.asset),
+                    None => o.asset.clone(),
+                });
+            let outcome = match blocked {
+                Some(because) => Outcome::Skipped {
+                    reason: SkipReason::UpstreamFailed,
+                    because: Some(because),
+                },
+                None => match self.publish(p.name, key.as_deref()).await {
+                    Ok(receipt) => Outcome::Success {
+                        run_id: receipt.run_id,
+                    },
+                    Err(e) => Outcome::Failed {
+                        error: e.to_string(),
+                        run_id: None,
+                    },
+                },
+            };
+            partitions.push(PartitionOutcome {
+                asset: p.name.to_string(),
+                partition: key,
+                outcome,
+            });
+        }
+        Ok(())
     }
 
     /// One partition of a backfill, planned against the table as it is when it starts

@@ -532,3 +532,72 @@ async fn shop_events_late(rt: &Runtime) -> RunReport {
 
 /// Whether `shop_events` reads with a lookback (only its lookback case sets it).
 static LATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[tokio::test]
+async fn a_backfill_publishes_each_partition_after_its_upstream_and_republishes_a_range() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let pg = fresh("e2e_backfill").await;
+    let rt = runtime("pgbackfill", dir.path(), registry("e2e_backfill")).await;
+    let report = rt
+        .backfill_selection(
+            "well_readings+",
+            "2025-01-11",
+            "2025-01-13",
+            &phlo::BackfillOptions::new().parallel(2),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.all_succeeded(), "{:?}", report.partitions);
+    let published: Vec<(String, Option<String>)> = report
+        .partitions
+        .iter()
+        .filter(|p| p.asset.starts_with("pg_"))
+        .map(|p| (p.asset.clone(), p.partition.clone()))
+        .collect();
+    assert_eq!(
+        published,
+        [
+            ("pg_readings".to_string(), None),
+            (
+                "pg_readings_daily".to_string(),
+                Some("2025-01-11".to_string())
+            ),
+            (
+                "pg_readings_daily".to_string(),
+                Some("2025-01-12".to_string())
+            ),
+            (
+                "pg_readings_daily".to_string(),
+                Some("2025-01-13".to_string())
+            ),
+        ]
+    );
+    assert_eq!(
+        scalar(&pg, "SELECT count(*) FROM e2e_backfill.readings_daily").await,
+        "9"
+    );
+    assert_eq!(
+        scalar(&pg, "SELECT count(*) FROM e2e_backfill.readings").await,
+        "9"
+    );
+
+    // A publication alone republishes a range of the table as it stands.
+    pg.batch_execute("DELETE FROM e2e_backfill.readings_daily WHERE day = DATE '2025-01-12'")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let again = rt
+        .backfill_selection(
+            "pg_readings_daily",
+            "2025-01-12",
+            "2025-01-12",
+            &phlo::BackfillOptions::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.all_succeeded(), "{:?}", again.partitions);
+    assert_eq!(again.partitions.len(), 1);
+    assert_eq!(
+        scalar(&pg, "SELECT count(*) FROM e2e_backfill.readings_daily").await,
+        "9"
+    );
+}
