@@ -16,6 +16,7 @@ pub mod copy;
 pub mod error;
 pub mod publish;
 pub mod source;
+pub mod testing;
 pub mod types;
 
 pub use copy::{Checksum, PG_TYPE_METADATA};

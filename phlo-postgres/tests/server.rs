@@ -1,7 +1,7 @@
 //! Publishing and reading against a real PostgreSQL server on loopback, started by
 //! `scripts/postgres.sh` (which installs Debian's server package when none is present).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{
@@ -17,23 +17,7 @@ use phlo_postgres::{
 };
 
 fn server_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let out = std::process::Command::new("bash")
-            .arg(root.join("scripts/postgres.sh"))
-            .output()
-            .expect("scripts/postgres.sh runs");
-        assert!(
-            out.status.success(),
-            "scripts/postgres.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .expect("utf-8")
-            .trim()
-            .to_string()
-    })
+    phlo_postgres::testing::server_url().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn schema() -> SchemaRef {
@@ -118,6 +102,22 @@ fn request(target: &str, partition: Option<u32>) -> PublishRequest {
     }
 }
 
+/// Publishes `batches` (of [`schema`]) as [`request`] describes.
+async fn publish_rows(
+    client: &mut tokio_postgres::Client,
+    batches: Vec<RecordBatch>,
+    target: &str,
+    partition: Option<u32>,
+) -> phlo_postgres::Result<phlo_postgres::PublishReceipt> {
+    publish(
+        client,
+        schema(),
+        stream(batches),
+        &request(target, partition),
+    )
+    .await
+}
+
 fn stream(
     batches: Vec<RecordBatch>,
 ) -> impl futures::Stream<Item = Result<RecordBatch, String>> + Unpin {
@@ -160,11 +160,11 @@ fn rows(batches: &[RecordBatch]) -> usize {
 async fn a_whole_table_is_published_verified_recorded_and_reads_back_value_for_value() {
     let mut client = fresh_schema("pub_whole").await;
     let ids: Vec<i64> = (1..=2500).collect();
-    let receipt = publish(
+    let receipt = publish_rows(
         &mut client,
-        schema(),
-        stream(vec![batch(&ids[..1000], 1), batch(&ids[1000..], 2)]),
-        &request("pub_whole.orders", None),
+        vec![batch(&ids[..1000], 1), batch(&ids[1000..], 2)],
+        "pub_whole.orders",
+        None,
     )
     .await
     .expect("publishes");
@@ -256,14 +256,9 @@ async fn a_whole_table_is_published_verified_recorded_and_reads_back_value_for_v
     assert_eq!(rec.get::<_, String>(4), "run-1");
 
     // Re-publishing the same rows is idempotent: same table, same checksum, no staging left.
-    let again = publish(
-        &mut client,
-        schema(),
-        stream(vec![batch(&ids, 1)]),
-        &request("pub_whole.orders", None),
-    )
-    .await
-    .expect("republishes");
+    let again = publish_rows(&mut client, vec![batch(&ids, 1)], "pub_whole.orders", None)
+        .await
+        .expect("republishes");
     assert_eq!(again.rows, 2500);
     assert_eq!(count(&client, "pub_whole.orders").await, 2500);
     let tables: i64 = client
@@ -277,14 +272,9 @@ async fn a_whole_table_is_published_verified_recorded_and_reads_back_value_for_v
     assert_eq!(tables, 1, "the staging table became the table");
     // The day column differs (all on day 1 now), so the checksum differs from the first.
     assert_ne!(again.checksum, receipt.checksum);
-    let third = publish(
-        &mut client,
-        schema(),
-        stream(vec![batch(&ids, 1)]),
-        &request("pub_whole.orders", None),
-    )
-    .await
-    .expect("republishes");
+    let third = publish_rows(&mut client, vec![batch(&ids, 1)], "pub_whole.orders", None)
+        .await
+        .expect("republishes");
     assert_eq!(third.checksum, again.checksum, "same rows, same checksum");
 }
 
@@ -293,11 +283,11 @@ async fn a_partition_replaces_only_its_rows_and_a_reader_never_sees_half_a_load(
     let mut client = fresh_schema("pub_part").await;
     for d in [1, 2] {
         let ids: Vec<i64> = (1..=100).map(|i| i + i64::from(d) * 1000).collect();
-        publish(
+        publish_rows(
             &mut client,
-            schema(),
-            stream(vec![batch(&ids, d)]),
-            &request("pub_part.orders", Some(d)),
+            vec![batch(&ids, d)],
+            "pub_part.orders",
+            Some(d),
         )
         .await
         .expect("publishes a partition");
@@ -356,14 +346,9 @@ async fn a_partition_replaces_only_its_rows_and_a_reader_never_sees_half_a_load(
 async fn bad_input_is_a_typed_error_and_the_published_table_stays_as_it_was() {
     let mut client = fresh_schema("pub_bad").await;
     let ids: Vec<i64> = (1..=10).collect();
-    publish(
-        &mut client,
-        schema(),
-        stream(vec![batch(&ids, 1)]),
-        &request("pub_bad.orders", None),
-    )
-    .await
-    .expect("publishes");
+    publish_rows(&mut client, vec![batch(&ids, 1)], "pub_bad.orders", None)
+        .await
+        .expect("publishes");
 
     // A column PostgreSQL cannot hold.
     let list = Arc::new(Schema::new(vec![Field::new(
@@ -403,14 +388,9 @@ async fn bad_input_is_a_typed_error_and_the_published_table_stays_as_it_was() {
     let mut nul = batch(&[7], 1).columns().to_vec();
     nul[1] = Arc::new(StringArray::from(vec!["a\0b"]));
     let nul = RecordBatch::try_new(schema(), nul).expect("batch");
-    let err = publish(
-        &mut client,
-        schema(),
-        stream(vec![nul]),
-        &request("pub_bad.orders", None),
-    )
-    .await
-    .expect_err("NUL");
+    let err = publish_rows(&mut client, vec![nul], "pub_bad.orders", None)
+        .await
+        .expect_err("NUL");
     assert!(
         matches!(err, PostgresError::Encode { ref column, .. } if column == "name"),
         "{err}"
@@ -423,11 +403,11 @@ async fn bad_input_is_a_typed_error_and_the_published_table_stays_as_it_was() {
         )
         .await
         .expect("view");
-    let err = publish(
+    let err = publish_rows(
         &mut client,
-        schema(),
-        stream(vec![batch(&[1, 2, 3], 1)]),
-        &request("pub_bad.orders", None),
+        vec![batch(&[1, 2, 3], 1)],
+        "pub_bad.orders",
+        None,
     )
     .await
     .expect_err("a dependent view");

@@ -634,11 +634,10 @@ async fn command(rt: &Runtime, cli: Cli) -> Result<ExitCode> {
         } => {
             let registered = rt.registry().publication(&name).copied();
             let receipt = match (registered, to) {
-                (Some(p), None) => match url {
+                (Some(_), None) => match url {
                     None => rt.publish(&name, partition.as_deref()).await?,
                     Some(url) => {
-                        let table = rt.registry().get(p.from)?.table.to_string();
-                        rt.publish_table(&table, p.to, &url, partition.as_deref())
+                        rt.publish_with_url(&name, partition.as_deref(), &url)
                             .await?
                     }
                 },

@@ -88,16 +88,9 @@ fn main() {
             .unwrap_or_else(|| panic!("--rows N"));
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = std::process::Command::new("bash")
-        .arg(root.join("scripts/postgres.sh"))
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let url = phlo::postgres::testing::server_url()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
     let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let data = batches(rows);
     let mut table = Vec::new();

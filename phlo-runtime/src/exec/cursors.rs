@@ -41,13 +41,20 @@ impl RunCursors {
 #[async_trait::async_trait]
 impl Cursors for RunCursors {
     async fn last(&self, resource: &str) -> phlo_core::Result<Option<String>> {
-        let runs = super::runs::read_runs(&self.rt).await.map_err(|e| {
-            phlo_core::Error::internal(format!("reading the cursors of `{}`: {e}", self.asset))
-        })?;
+        // Only this asset's kept runs that carry cursors are parsed.
+        let predicate = format!(
+            "asset = {} AND status <> {} AND report LIKE '%\"cursors\"%'",
+            phlo_core::partition::sql_literal(&self.asset.as_str().into()),
+            phlo_core::partition::sql_literal(&RunStatus::Failed.to_string().as_str().into()),
+        );
+        let runs = super::runs::read_runs_where(&self.rt, &predicate)
+            .await
+            .map_err(|e| {
+                phlo_core::Error::internal(format!("reading the cursors of `{}`: {e}", self.asset))
+            })?;
         Ok(runs
             .iter()
             .rev()
-            .filter(|r| r.asset == self.asset && r.status != RunStatus::Failed)
             .find_map(|r| r.cursors.get(resource).cloned()))
     }
 

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use datafusion::prelude::{SessionContext, col};
+use datafusion::prelude::col;
 use futures::StreamExt;
 use phlo_core::names::TableName;
 use phlo_core::partition::PartitionScope;
@@ -23,8 +23,24 @@ impl Runtime {
     /// per-partition publication's key) that partition only. The URL comes from the
     /// publication's environment variable.
     pub async fn publish(&self, name: &str, partition: Option<&str>) -> Result<PublishReceipt> {
-        let p = self
-            .registry
+        let url = self.connection_url(self.publication(name)?.url_env)?;
+        self.publish_with_url(name, partition, &url).await
+    }
+
+    /// [`Runtime::publish`] to `url` instead of the publication's environment variable.
+    pub async fn publish_with_url(
+        &self,
+        name: &str,
+        partition: Option<&str>,
+        url: &str,
+    ) -> Result<PublishReceipt> {
+        let p = self.publication(name)?;
+        let table = self.registry.get(p.from)?.table.to_string();
+        self.publish_table(&table, p.to, url, partition).await
+    }
+
+    fn publication(&self, name: &str) -> Result<Publication> {
+        self.registry
             .publication(name)
             .copied()
             .ok_or_else(|| Error::UnknownAsset {
@@ -34,10 +50,7 @@ impl Runtime {
                     .publications()
                     .map(|p| p.name.to_string())
                     .collect(),
-            })?;
-        let url = self.connection_url(p.url_env)?;
-        let table = self.registry.get(p.from)?.table.to_string();
-        self.publish_table(&table, p.to, &url, partition).await
+            })
     }
 
     /// Publishes warehouse table `table` (`ns.name`) into PostgreSQL table `to`
@@ -91,7 +104,8 @@ impl Runtime {
             .filter(|n| !phlo_core::metadata::is_metadata(n) || Some(n.as_str()) == key_column)
             .collect();
         let scope = partitions.scope(key.as_ref());
-        let ctx = SessionContext::new();
+        // The session's context (one place configures DataFusion), over this provider.
+        let ctx = self.session.context().await?;
         let mut df = ctx.read_table(provider).map_err(Error::sql)?;
         df = df.filter(scope.predicate()).map_err(Error::sql)?;
         df = df

@@ -137,11 +137,19 @@ pub(crate) async fn append_log(
 
 /// Every recorded run, in the order they were recorded.
 pub async fn read_runs(rt: &Runtime) -> Result<Vec<RunReport>> {
+    read_runs_where(rt, "TRUE").await
+}
+
+/// The recorded runs whose row matches SQL `predicate` (over `_phlo.runs`' columns), in
+/// the order they were recorded: only their reports are parsed.
+pub(crate) async fn read_runs_where(rt: &Runtime, predicate: &str) -> Result<Vec<RunReport>> {
     let table = runs_table()?;
     if rt.store.version(&table).await?.is_none() {
         return Ok(Vec::new());
     }
-    let batches = rt.sql("SELECT report FROM _phlo.runs").await?;
+    let batches = rt
+        .sql(&format!("SELECT report FROM _phlo.runs WHERE {predicate}"))
+        .await?;
     let mut runs = Vec::new();
     for b in &batches {
         let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;

@@ -657,12 +657,25 @@ impl Registry {
 
     /// The ingestion asset called `name`.
     pub fn get(&self, name: &str) -> Result<&Asset> {
-        if let Some(p) = self.publications.get(name) {
+        // An asset of a kind that writes no table of its own: say what it is and how it runs.
+        let how = if let Some(q) = self.quality.get(name) {
+            Some(format!(
+                "a quality asset of `{}`: it runs as the audit of that table's writes, or with `check {}`",
+                q.table, q.table
+            ))
+        } else if let Some(p) = self.publications.get(name) {
+            Some(format!(
+                "a publication of `{}` into PostgreSQL `{}`: run it with `publish {name}` or in a `build`",
+                p.from, p.to
+            ))
+        } else if self.data_tests.contains_key(name) {
+            Some("a data test: it runs in a `build`".to_string())
+        } else {
+            None
+        };
+        if let Some(how) = how {
             return Err(Error::InvalidArgument {
-                message: format!(
-                    "`{name}` is a publication (of `{}` into PostgreSQL `{}`), which writes no warehouse table: run it with `publish {name}` or in a `build`",
-                    p.from, p.to
-                ),
+                message: format!("`{name}` is {how}; it writes no warehouse table of its own"),
             });
         }
         self.assets.get(name).ok_or_else(|| Error::UnknownAsset {

@@ -205,94 +205,54 @@ impl PostgresQuery {
 /// (`2025-01-13 05:00:00.000000+00` for a timestamptz), `None` when there are no values.
 fn max_value(batches: &[RecordBatch], column: &str) -> Result<Option<String>> {
     use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{
-        DataType, Date32Type, Int16Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    use arrow::compute::{max, max_string};
+    use arrow::datatypes::{DataType, Date32Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+    let invalid = |what: String| Error::InvalidArgument {
+        message: format!("the incremental cursor `{column}` {what}"),
     };
-    let mut best: Option<(i128, String)> = None;
-    let mut best_text: Option<String> = None;
-    for b in batches {
-        let Some(a) = b.column_by_name(column) else {
-            return Err(Error::InvalidArgument {
-                message: format!(
-                    "the incremental cursor `{column}` is not a column of the query's result"
-                ),
-            });
-        };
-        let mut consider = |v: i128, text: String| {
-            if best.as_ref().is_none_or(|(b, _)| v > *b) {
-                best = Some((v, text));
-            }
-        };
-        let numeric = b
-            .schema()
-            .field_with_name(column)
-            .ok()
-            .and_then(|f| f.metadata().get(phlo_postgres::PG_TYPE_METADATA).cloned())
-            .is_some_and(|t| t == "numeric");
-        if numeric {
-            return Err(Error::InvalidArgument {
-                message: format!(
-                    "the incremental cursor `{column}` is numeric: cast it to bigint in the query, or use a timestamp column"
-                ),
-            });
-        }
-        match a.data_type() {
-            DataType::Int16 => a
-                .as_primitive::<Int16Type>()
-                .iter()
-                .flatten()
-                .for_each(|v| consider(v.into(), v.to_string())),
-            DataType::Int32 => a
-                .as_primitive::<Int32Type>()
-                .iter()
-                .flatten()
-                .for_each(|v| consider(v.into(), v.to_string())),
-            DataType::Int64 => a
-                .as_primitive::<Int64Type>()
-                .iter()
-                .flatten()
-                .for_each(|v| consider(v.into(), v.to_string())),
-            DataType::Date32 => a
-                .as_primitive::<Date32Type>()
-                .iter()
-                .flatten()
-                .for_each(|v| {
-                    if let Some(d) = Date32Type::to_naive_date_opt(v) {
-                        consider(v.into(), d.format("%Y-%m-%d").to_string());
-                    }
-                }),
-            DataType::Timestamp(TimeUnit::Microsecond, tz) => {
-                let zone = if tz.is_some() { "+00" } else { "" };
-                a.as_primitive::<TimestampMicrosecondType>()
-                    .iter()
-                    .flatten()
-                    .for_each(|v| {
-                        if let Some(t) = chrono::DateTime::from_timestamp_micros(v) {
-                            consider(
-                                v.into(),
-                                format!("{}{zone}", t.format("%Y-%m-%d %H:%M:%S%.6f")),
-                            );
-                        }
-                    })
-            }
-            DataType::Utf8 if a.null_count() < a.len() => {
-                for v in a.as_string::<i32>().iter().flatten() {
-                    if best_text.as_deref().is_none_or(|b| v > b) {
-                        best_text = Some(v.to_string());
-                    }
-                }
-            }
-            DataType::Utf8 => {}
-            other => {
-                return Err(Error::InvalidArgument {
-                    message: format!(
-                        "the incremental cursor `{column}` is {other}: use an integer, date, timestamp or text column"
-                    ),
-                });
-            }
-        }
+    let Some(first) = batches.first() else {
+        return Ok(None);
+    };
+    let field = first
+        .schema()
+        .field_with_name(column)
+        .map_err(|_| invalid("is not a column of the query's result".into()))?
+        .clone();
+    if field
+        .metadata()
+        .get(phlo_postgres::PG_TYPE_METADATA)
+        .is_some_and(|t| t == "numeric")
+    {
+        return Err(invalid(
+            "is numeric: cast it to bigint in the query, or use a timestamp column".into(),
+        ));
     }
-    Ok(best.map(|(_, t)| t).or(best_text))
+    let arrays: Vec<&dyn Array> = batches
+        .iter()
+        .filter_map(|b| b.column_by_name(column).map(|a| a.as_ref()))
+        .collect();
+    let all = arrow::compute::concat(&arrays)?;
+    Ok(match field.data_type() {
+        DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            let ints = arrow::compute::cast(&all, &DataType::Int64)?;
+            max(ints.as_primitive::<Int64Type>()).map(|v| v.to_string())
+        }
+        DataType::Date32 => max(all.as_primitive::<Date32Type>())
+            .and_then(Date32Type::to_naive_date_opt)
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+        DataType::Timestamp(TimeUnit::Microsecond, tz) => {
+            let zone = if tz.is_some() { "+00" } else { "" };
+            max(all.as_primitive::<TimestampMicrosecondType>())
+                .and_then(chrono::DateTime::from_timestamp_micros)
+                .map(|t| format!("{}{zone}", t.format("%Y-%m-%d %H:%M:%S%.6f")))
+        }
+        DataType::Utf8 => max_string(all.as_string::<i32>()).map(str::to_string),
+        other => {
+            return Err(invalid(format!(
+                "is {other}: use an integer, date, timestamp or text column"
+            )));
+        }
+    })
 }
 
 /// Marks the columns read from `numeric` as text to parse ([`super::files::TEXT_ORIGIN`]),

@@ -5,7 +5,7 @@
 //! were.
 
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use phlo::postgres::Client;
 use phlo::prelude::*;
@@ -16,21 +16,7 @@ use phlo::{BuildStatus, FixedClock, Publication, Registry, SequentialRunIds};
 use crate::support::{now, query};
 
 fn server_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let script =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh");
-        let out = std::process::Command::new("bash")
-            .arg(script)
-            .output()
-            .unwrap_or_else(|e| panic!("scripts/postgres.sh: {e}"));
-        assert!(
-            out.status.success(),
-            "scripts/postgres.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    })
+    phlo::postgres::testing::server_url().unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn client() -> Client {
@@ -66,11 +52,21 @@ async fn scalar(c: &Client, sql: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The descriptor `#[ingestion]` registered for `asset`.
+fn descriptor(asset: &str) -> phlo::registry::IngestionDescriptor {
+    Registry::global()
+        .and_then(|r| Ok(r.get(asset)?.descriptor))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A registry of `asset` alone.
+fn only(asset: &str) -> Registry {
+    Registry::from_descriptors([descriptor(asset)]).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The readings asset of the transform tests, with two publications of its table.
 fn registry(prefix: &str) -> Registry {
-    let readings = Registry::global()
-        .and_then(|r| Ok(r.get("well_readings")?.descriptor))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let readings = descriptor("well_readings");
     let whole: &'static str = Box::leak(format!("{prefix}.readings").into_boxed_str());
     let daily: &'static str = Box::leak(format!("{prefix}.readings_daily").into_boxed_str());
     Registry::from_descriptors([readings])
@@ -311,14 +307,9 @@ async fn publish_from_the_api_and_the_cli_and_bad_input_leaves_both_sides_as_the
 
 #[test]
 fn publications_are_validated_with_the_registry() {
-    let readings = || {
-        Registry::global()
-            .and_then(|r| Ok(r.get("well_readings")?.descriptor))
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
     let err = |p: Vec<Publication>| {
-        Registry::from_descriptors([readings()])
-            .and_then(|r| r.with_publications(p))
+        only("well_readings")
+            .with_publications(p)
             .map(|_| ())
             .expect_err("invalid")
             .to_string()
@@ -379,15 +370,7 @@ async fn a_postgres_query_is_an_ingestion_source_scoped_to_the_partition() {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let readings = Registry::global()
-        .and_then(|r| Ok(r.get("shop_orders")?.descriptor))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let rt = runtime(
-        "pgsource",
-        dir.path(),
-        Registry::from_descriptors([readings]).unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    let rt = runtime("pgsource", dir.path(), only("shop_orders")).await;
     let report = rt
         .materialize("shop_orders", "2025-01-14")
         .await
@@ -449,15 +432,7 @@ async fn an_incremental_cursor_reads_only_new_rows_and_advances_only_when_the_ru
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let d = Registry::global()
-        .and_then(|r| Ok(r.get("shop_events")?.descriptor))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let rt = runtime(
-        "pgcursor",
-        dir.path(),
-        Registry::from_descriptors([d]).unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    let rt = runtime("pgcursor", dir.path(), only("shop_events")).await;
     let run = |rt: Runtime| async move { rt.materialize("shop_events", Unpartitioned).await };
 
     let first = run(rt.clone()).await.unwrap_or_else(|e| panic!("{e}"));
