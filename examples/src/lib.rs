@@ -5,6 +5,8 @@
 //!   reading id with corrections, retries and invalid rows (see `examples/README.md`).
 //! - [`wells`]: daily oil, gas and water per well, through SQL models, seeds, checks and an
 //!   Arps decline fit to monthly and yearly marts and revenue (see `examples/README.md`).
+//! - [`weather`]: hourly observations from a REST API (a loopback server the crate
+//!   provides, `--bin weather_api`), read page by page through `phlo::sources::rest`.
 //!
 //! A binary serving these assets through phlo's CLI:
 //!
@@ -16,6 +18,7 @@
 //! ```
 
 pub mod glucose;
+pub mod weather;
 pub mod wells;
 
 pub use glucose::{GlucoseReading, glucose_readings};
@@ -28,7 +31,12 @@ pub const PROJECT: phlo::Project = wells::PROJECT;
 phlo::register_project!(PROJECT);
 
 /// Names of the ingestion and transform assets this crate registers.
-pub const ASSETS: &[&str] = &["glucose_readings", "well_production", "int_decline_curves"];
+pub const ASSETS: &[&str] = &[
+    "glucose_readings",
+    "well_production",
+    "int_decline_curves",
+    "weather_observations",
+];
 
 /// Makes sure this crate is linked into the calling binary, and with it the assets its
 /// `#[ingestion]` functions register: a binary that never names a library crate does not

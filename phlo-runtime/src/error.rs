@@ -192,6 +192,9 @@ pub enum Error {
     /// Reading from or publishing to PostgreSQL failed (the PostgreSQL table is as it was).
     #[error("{0}")]
     Postgres(Box<phlo_postgres::PostgresError>),
+    /// Reading a REST API failed ([`crate::sources::rest`]); the error names the URL.
+    #[error(transparent)]
+    Rest(Box<crate::sources::rest::RestError>),
 }
 
 /// What kind of outcome an error is (see [`Error::class`]).
@@ -317,6 +320,8 @@ impl Error {
                 | phlo_postgres::PostgresError::UnreadableType { .. } => ErrorClass::Usage,
                 _ => ErrorClass::RunFailed,
             },
+            Error::Rest(e) if e.is_usage() => ErrorClass::Usage,
+            Error::Rest(_) => ErrorClass::RunFailed,
             Error::Core(
                 C::Storage { .. }
                 | C::Conflict { .. }
@@ -350,6 +355,7 @@ impl Error {
             Error::Transient { .. } => true,
             Error::Files(e) => e.is_transient(),
             Error::Postgres(e) => e.is_transient(),
+            Error::Rest(e) => e.is_transient(),
             Error::Io(e) => matches!(
                 e.kind(),
                 ConnectionRefused
@@ -371,6 +377,12 @@ impl Error {
             Error::Ingest(phlo_ingest::Error::Validation { report, .. }) => Some(report),
             _ => None,
         }
+    }
+}
+
+impl From<crate::sources::rest::RestError> for Error {
+    fn from(e: crate::sources::rest::RestError) -> Self {
+        Error::Rest(Box::new(e))
     }
 }
 

@@ -83,7 +83,9 @@ pub mod schedule {
 }
 
 /// Sources an ingestion reads from: files (CSV, NDJSON, Parquet; one file or a glob,
-/// templated by the partition). See [`sources::files`].
+/// templated by the partition; [`sources::files`]), PostgreSQL ([`sources::postgres`]) and
+/// REST APIs ([`sources::rest`], with a loopback test server in
+/// [`sources::rest::testing`]).
 pub mod sources {
     pub use phlo_runtime::sources::*;
 }

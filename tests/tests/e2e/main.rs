@@ -13,6 +13,7 @@ mod misc;
 mod partitions;
 mod postgres;
 mod registry;
+mod rest;
 mod retries;
 mod rust_transforms;
 mod schedule;
