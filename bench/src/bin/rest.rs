@@ -53,10 +53,11 @@ fn pages(records: usize, per_page: usize) -> Vec<Vec<u8>> {
         .map(|p| {
             let data: Vec<serde_json::Value> = (p * per_page..((p + 1) * per_page).min(records))
                 .map(|i| {
+                    let kind = ["click", "view", "purchase", "signup"][i % 4];
                     serde_json::json!({
                         "id": i,
                         "user_id": format!("u-{:06}", i % 50_000),
-                        "kind": ["click", "view", "purchase", "signup"][i % 4],
+                        "kind": kind,
                         "value": (i % 1000) as f64 * 0.25,
                         "updated_at": format!("2025-01-{:02}T{:02}:{:02}:{:02}Z", 1 + i % 28, i % 24, i % 60, (i / 60) % 60),
                     })
