@@ -43,8 +43,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = dlt.pipeline(
             pipeline_name="rest_bench",
-            destination=dlt.destinations.duckdb(f"{tmp}/bench.duckdb"),
-            dataset_name="bench",
+            destination=dlt.destinations.duckdb(f"{tmp}/rest.duckdb"),
+            dataset_name="rest_data",
             pipelines_dir=f"{tmp}/pipelines",
         )
         t = time.perf_counter()

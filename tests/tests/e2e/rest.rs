@@ -745,3 +745,118 @@ async fn the_cursor_advances_only_when_the_commit_lands_and_bad_pages_write_noth
     .await;
     assert!(rows.contains("| 17 | 76.5 |"), "{rows}");
 }
+
+/// Rejects the next commit to a data table once armed.
+#[derive(Debug, Default)]
+struct RejectNextCommit {
+    armed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl crate::support::StoreHooks for RejectNextCommit {
+    async fn commit(
+        &self,
+        store: &phlo::crates::core::storage::DeltaStore,
+        table: &phlo::crates::core::names::TableName,
+        write: phlo::crates::core::storage::Write,
+    ) -> phlo::crates::core::Result<phlo::crates::core::storage::CommitOutcome> {
+        if table.namespace() != "_phlo" && self.armed.swap(false, Ordering::SeqCst) {
+            return Err(phlo::crates::core::Error::Arrow(
+                phlo::arrow::error::ArrowError::InvalidArgumentError("commit rejected".into()),
+            ));
+        }
+        phlo::crates::core::storage::TableStore::commit(store, table, write).await
+    }
+}
+
+#[tokio::test]
+async fn a_commit_that_fails_keeps_the_cursor_and_the_records_are_read_again() {
+    let records = Arc::new(Mutex::new(events(4)));
+    let data = records.clone();
+    let s = Server::start(move |r| paged(&data.lock().unwrap_or_else(|e| e.into_inner()), r))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    set_url("rest_api_events_commit", s.url());
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = crate::support::Hooked::new(dir.path(), RejectNextCommit::default());
+    let descriptor = Registry::global()
+        .and_then(|r| Ok(r.get("rest_api_events_commit")?.descriptor))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rt = Runtime::builder(dir.path())
+        .store(store.clone())
+        .registry(Registry::from_descriptors([descriptor]).unwrap_or_else(|e| panic!("{e}")))
+        .clock(Arc::new(FixedClock::new(now())))
+        .run_ids(Arc::new(SequentialRunIds::new("restcommit")))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let first = rt
+        .materialize("rest_api_events_commit", Unpartitioned)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        first.cursors.get("rest:events").map(String::as_str),
+        Some("2025-01-15T04:00:00Z")
+    );
+
+    records
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend((5..=6).map(|i| event(i, "created", &format!("2025-01-15T{:02}:00:00Z", i))));
+    store.armed.store(true, Ordering::SeqCst);
+    let err = rt
+        .materialize("rest_api_events_commit", Unpartitioned)
+        .await
+        .expect_err("commit rejected");
+    assert!(err.to_string().contains("commit rejected"), "{err}");
+    // The rejected run read records 5 and 6; its cursor was not kept, so they are asked
+    // for again (since the first run's cursor) and land now.
+    let again = rt
+        .materialize("rest_api_events_commit", Unpartitioned)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((again.rows_in, again.rows_inserted), (2, 2));
+    assert_eq!(
+        again.cursors.get("rest:events").map(String::as_str),
+        Some("2025-01-15T06:00:00Z")
+    );
+    let since: Vec<String> = s
+        .requests()
+        .iter()
+        .filter_map(|r| r.query("since").map(str::to_string))
+        .collect();
+    // Each run asks from the cursor its predecessor kept: the initial value, then the
+    // first run's cursor twice (the rejected run's was not kept).
+    let mut asked: Vec<&str> = since.iter().map(String::as_str).collect();
+    asked.dedup();
+    assert_eq!(
+        asked,
+        ["2025-01-01T00:00:00Z", "2025-01-15T04:00:00Z"],
+        "{since:?}"
+    );
+    assert_eq!(
+        since
+            .iter()
+            .filter(|s| s.as_str() == "2025-01-15T04:00:00Z")
+            .count(),
+        2,
+        "one page each: {since:?}"
+    );
+    let rows = query(
+        &rt,
+        "SELECT count(*) AS n FROM bronze.rest_api_events_commit",
+    )
+    .await;
+    assert!(rows.contains("| 6 |"), "{rows}");
+}
+
+/// All events, read incrementally from `/cursor/events` (the commit-failure test's).
+#[ingestion(table = "bronze.rest_api_events_commit", unique_key = "id", schema = ApiEvent, partitioned = false)]
+pub async fn rest_api_events_commit(ctx: &PartitionContext) -> phlo::Result<Vec<RecordBatch>> {
+    RestApi::new(url_of("rest_api_events_commit"))
+        .resource("events")
+        .path("/cursor/events")
+        .incremental(Incremental::new("updated_at", "2025-01-01T00:00:00Z").param("since"))
+        .read::<ApiEvent>(ctx)
+        .await
+}
