@@ -860,3 +860,41 @@ pub async fn rest_api_events_commit(ctx: &PartitionContext) -> phlo::Result<Vec<
         .read::<ApiEvent>(ctx)
         .await
 }
+
+#[tokio::test]
+async fn known_page_counts_are_fetched_concurrently_and_kept_in_page_order() {
+    let records = events(10);
+    let s = Server::start(move |r| {
+        let mut inner = r.clone();
+        inner.path = "/page/events".into();
+        let reply = paged(&records, &inner);
+        // Page 2 answers a second late: pages 3 and 4 must not wait for it.
+        if r.query("page") == Some("2") {
+            reply.after(Duration::from_secs(1))
+        } else {
+            reply
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = RestApi::new(s.url())
+        .concurrency(3)
+        .resource("events")
+        .paginator(Paginator::page_number("page").total_path("total_pages"));
+    assert_eq!(
+        ids(&r).await.unwrap_or_else(|e| panic!("{e}")),
+        (1..=10).collect::<Vec<_>>()
+    );
+    let at = |page: &str| {
+        s.requests()
+            .iter()
+            .find(|q| q.query("page") == Some(page))
+            .map(|q| q.at)
+            .unwrap_or_else(|| panic!("page {page} was not asked for"))
+    };
+    assert_eq!(s.requests().len(), 4, "1 + 3 pages, none past the count");
+    assert!(
+        at("4") < at("2") + Duration::from_millis(900),
+        "page 4 did not wait for page 2"
+    );
+}

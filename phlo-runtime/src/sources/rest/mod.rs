@@ -52,6 +52,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arrow::record_batch::RecordBatch;
+use futures::StreamExt;
 use phlo_core::partition::PartitionContext;
 use phlo_core::schema::{Schema, SchemaDef};
 use serde_json::Value;
@@ -87,6 +88,7 @@ pub struct RestApi {
     retry: RetryPolicy,
     batch_rows: usize,
     max_pages: usize,
+    concurrency: usize,
     client: Arc<OnceLock<reqwest::Client>>,
 }
 
@@ -105,6 +107,7 @@ impl RestApi {
             retry: RetryPolicy::default(),
             batch_rows: BATCH_ROWS,
             max_pages: MAX_PAGES,
+            concurrency: 1,
             client: Arc::new(OnceLock::new()),
         }
     }
@@ -149,6 +152,15 @@ impl RestApi {
     /// paginator that never stops.
     pub fn max_pages(mut self, pages: usize) -> Self {
         self.max_pages = pages.max(1);
+        self
+    }
+
+    /// Requests in flight at once (default 1) for a page-number paginator whose first
+    /// page gives the page count (`total_path`): the other pages are then fetched
+    /// `requests` at a time, and their records still kept in page order. Other paginators
+    /// need each page to find the next, and always fetch one at a time.
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.concurrency = requests.max(1);
         self
     }
 
@@ -453,6 +465,53 @@ impl Resource {
                         scan.keys.join(", ")
                     ),
                 });
+            }
+            if page == 1 && api.concurrency > 1 {
+                let remaining =
+                    pg.remaining_pages(&scan)
+                        .map_err(|reason| RestError::Paginator {
+                            url: shown.clone(),
+                            reason,
+                        })?;
+                if let Some((param, numbers)) = remaining {
+                    if numbers.len() >= api.max_pages {
+                        return Err(RestError::TooManyPages {
+                            url: shown,
+                            limit: api.max_pages,
+                        });
+                    }
+                    let request = &request;
+                    let mut pages = futures::stream::iter(
+                        numbers
+                            .into_iter()
+                            .map(|n| with_params(&first, &[(param.clone(), n.to_string())])),
+                    )
+                    .map(|u| async move {
+                        let fetched = request.get(&u).await;
+                        (u, fetched)
+                    })
+                    .buffered(api.concurrency);
+                    while let Some((u, fetched)) = pages.next().await {
+                        page += 1;
+                        let shown = http::redact(&u, secret);
+                        let fetched = fetched?;
+                        let scan = json::scan(&fetched.body, Some(selector), &[], &mut decoder)
+                            .map_err(|e| RestError::Json {
+                                url: shown.clone(),
+                                page,
+                                reason: e.to_string(),
+                            })?;
+                        if !scan.found_data {
+                            return Err(RestError::NoData {
+                                url: shown,
+                                reason: format!(
+                                    "the data selector `{selector}` is not in page {page}"
+                                ),
+                            });
+                        }
+                    }
+                    break;
+                }
             }
             match pg.next(&url, &shown, &scan, &fetched.headers)? {
                 None => break,

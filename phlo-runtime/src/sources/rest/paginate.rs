@@ -343,6 +343,35 @@ impl Pager {
         }
     }
 
+    /// For a page-number paginator that knows the page count after the first page: its
+    /// parameter and the numbers of the pages left, so they can be fetched at once.
+    pub(crate) fn remaining_pages(
+        &self,
+        scan: &Scan,
+    ) -> Result<Option<(String, Vec<i64>)>, String> {
+        let Pager::Page {
+            param,
+            base,
+            page,
+            total: Some(path),
+            max,
+        } = self
+        else {
+            return Ok(None);
+        };
+        if scan.records == 0 || page != base {
+            return Ok(None);
+        }
+        let Some(pages) = count(scan, path)? else {
+            return Ok(None);
+        };
+        let mut last = base.saturating_add(pages.max(0)).saturating_sub(1);
+        if let Some(m) = max {
+            last = last.min(*m);
+        }
+        Ok(Some((param.clone(), (base + 1..=last).collect())))
+    }
+
     /// The next request after a page at `url` with `records` records, or `None` when
     /// that was the last page.
     pub(crate) fn next(

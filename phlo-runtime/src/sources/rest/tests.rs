@@ -516,3 +516,34 @@ async fn the_first_url_fills_the_partition_and_the_cursor() {
     let err = r.url_for(&unpartitioned, None).expect_err("no date");
     assert!(err.to_string().contains("date"), "{err}");
 }
+
+#[test]
+fn a_known_page_count_lists_the_pages_left() {
+    let p = Paginator::page_number("page")
+        .total_path("pages")
+        .compile()
+        .expect("ok")
+        .expect("pager");
+    let s = scan_of(br#"{"pages": 4, "data": [{}]}"#, &p, "data");
+    assert_eq!(
+        p.remaining_pages(&s).expect("count"),
+        Some(("page".to_string(), vec![2, 3, 4]))
+    );
+    let capped = Paginator::page_number("page")
+        .total_path("pages")
+        .max_page(3)
+        .compile()
+        .expect("ok")
+        .expect("pager");
+    assert_eq!(
+        capped.remaining_pages(&s).expect("count").map(|(_, n)| n),
+        Some(vec![2, 3])
+    );
+    let empty = scan_of(br#"{"pages": 4, "data": []}"#, &p, "data");
+    assert_eq!(p.remaining_pages(&empty).expect("count"), None);
+    let unknown = Paginator::page_number("page")
+        .compile()
+        .expect("ok")
+        .expect("pager");
+    assert_eq!(unknown.remaining_pages(&s).expect("count"), None);
+}
