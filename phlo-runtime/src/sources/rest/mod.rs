@@ -639,29 +639,28 @@ fn max_cursor(decoder: &mut RecordDecoder, path: &JsonPath) -> Result<Option<Str
     if values.is_empty() {
         return Ok(None);
     }
-    if let Ok(ints) = values
-        .iter()
-        .map(|v| v.parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-    {
-        let i = ints
+    // The value (as written) whose parsed form is the largest, when every value parses.
+    fn largest<T: Ord, E>(
+        values: &[String],
+        parse: impl Fn(&str) -> Result<T, E>,
+    ) -> Option<String> {
+        let parsed = values
+            .iter()
+            .map(|v| parse(v))
+            .collect::<Result<Vec<T>, E>>()
+            .ok()?;
+        let i = parsed
             .iter()
             .enumerate()
-            .max_by_key(|(_, v)| **v)
-            .map_or(0, |(i, _)| i);
-        return Ok(Some(values[i].clone()));
+            .max_by(|a, b| a.1.cmp(b.1))
+            .map(|(i, _)| i)?;
+        values.get(i).cloned()
     }
-    if let Ok(times) = values
-        .iter()
-        .map(|v| chrono::DateTime::parse_from_rfc3339(v))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        let i = times
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, v)| **v)
-            .map_or(0, |(i, _)| i);
-        return Ok(Some(values[i].clone()));
+    if let Some(max) = largest(&values, str::parse::<i64>) {
+        return Ok(Some(max));
+    }
+    if let Some(max) = largest(&values, chrono::DateTime::parse_from_rfc3339) {
+        return Ok(Some(max));
     }
     Ok(values.into_iter().max())
 }
