@@ -64,7 +64,13 @@ def main(argv):
 
 if __name__ == "__main__":
     try:
-        sys.exit(main(sys.argv))
+        code = main(sys.argv)
+        sys.stdout.flush()
+        sys.stderr.flush()
     except BrokenPipeError:  # `read_delta.py … | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+        code = 1
+    # Leave without the interpreter's teardown: deltalake's native runtime threads
+    # occasionally abort the process there ("terminate called without an active
+    # exception", SIGABRT) after the work is done and printed.
+    os._exit(code)
