@@ -330,22 +330,37 @@ impl Resource {
 
     /// The first request's URL for `ctx`'s partition and the cursor value `after`.
     pub fn url_for(&self, ctx: &PartitionContext, after: Option<&str>) -> Result<Url, RestError> {
-        let template = |what: String, text: &str| {
+        // The partition's values are encoded where they are put in: as one path segment
+        // each (a static key `eu/west` is `eu%2Fwest`), or by the query's own encoding;
+        // the text around them is the user's, kept as written.
+        let template = |what: String, text: &str, segment: bool| {
             Template::parse(text)
-                .and_then(|t| t.render(ctx.partition(), false))
+                .and_then(|t| {
+                    t.render_with(ctx.partition(), |_, value| {
+                        if segment {
+                            encode_segment(&value)
+                        } else {
+                            value
+                        }
+                    })
+                })
                 .map_err(|e| RestError::Template {
                     what,
                     reason: e.to_string(),
                 })
         };
-        let path = template(format!("the path of resource `{}`", self.name), &self.path)?;
+        let path = template(
+            format!("the path of resource `{}`", self.name),
+            &self.path,
+            true,
+        )?;
         let text = if path.starts_with("http://") || path.starts_with("https://") {
             path
         } else {
             format!(
                 "{}/{}",
                 self.api.base.trim_end_matches('/'),
-                encode_path(path.trim_start_matches('/'))
+                path.trim_start_matches('/')
             )
         };
         let mut url = Url::parse(&text).map_err(|e| RestError::InvalidUrl {
@@ -359,6 +374,7 @@ impl Resource {
                 template(
                     format!("parameter `{name}` of resource `{}`", self.name),
                     value,
+                    false,
                 )?,
             ));
         }
@@ -371,6 +387,13 @@ impl Resource {
             url.query_pairs_mut().extend_pairs(params);
         }
         Ok(url)
+    }
+
+    /// The paginator `page` and `headers` suggest (the first page of [`Paginator::Auto`]).
+    fn detected(&self, page: &json::Scan, headers: &reqwest::header::HeaderMap) -> Pager {
+        let detected = paginate::detect(page, headers);
+        tracing::debug!(resource = %self.name, paginator = ?detected, "paginator detected");
+        detected
     }
 
     /// Fetches every page: the batches, and the cursor's new value when incremental.
@@ -428,35 +451,37 @@ impl Resource {
                 page,
                 reason: e.to_string(),
             };
-            if data.is_none() || pager.is_none() {
-                // The first page of an auto-detected selector or paginator: look first.
-                let wanted = paginate::candidates();
+            if data.is_none() {
+                // The first page, and the records' place is to be found: look first (the
+                // only page read twice). The same look detects the paginator if need be.
                 let mut none = RecordDecoder::new([], 1);
-                let look =
-                    json::scan(&fetched.body, None, &wanted, &mut none).map_err(json_error)?;
-                if data.is_none() {
-                    data = Some(find_records(&look).ok_or_else(|| RestError::NoData {
-                        url: shown.clone(),
-                        reason: format!(
-                            "no array of records found (top-level keys: {}); say where they are with Resource::data_selector(\"…\")",
-                            if look.keys.is_empty() { "none".to_string() } else { look.keys.join(", ") }
-                        ),
-                    })?);
-                }
+                let look = json::scan(&fetched.body, None, &paginate::candidates(), &mut none)
+                    .map_err(json_error)?;
+                data = Some(find_records(&look).ok_or_else(|| RestError::NoData {
+                    url: shown.clone(),
+                    reason: format!(
+                        "no array of records found (top-level keys: {}); say where they are with Resource::data_selector(\"…\")",
+                        if look.keys.is_empty() { "none".to_string() } else { look.keys.join(", ") }
+                    ),
+                })?);
                 if pager.is_none() {
-                    let detected = paginate::detect(&look, &fetched.headers);
-                    tracing::debug!(resource = %self.name, paginator = ?detected, "paginator detected");
-                    pager = Some(detected);
+                    pager = Some(self.detected(&look, &fetched.headers));
                 }
             }
-            let (Some(selector), Some(pg)) = (&data, &mut pager) else {
+            let Some(selector) = &data else {
                 return Err(RestError::NoData {
                     url: shown,
                     reason: "no data selector".into(),
                 });
             };
-            let scan = json::scan(&fetched.body, Some(selector), &pg.wanted(), &mut decoder)
+            // With the paginator still to detect, the records' pass picks up the
+            // candidates' values too: no second pass.
+            let wanted = pager
+                .as_ref()
+                .map_or_else(paginate::candidates, Pager::wanted);
+            let scan = json::scan(&fetched.body, Some(selector), &wanted, &mut decoder)
                 .map_err(json_error)?;
+            let pg = pager.get_or_insert_with(|| self.detected(&scan, &fetched.headers));
             if !scan.found_data {
                 return Err(RestError::NoData {
                     url: shown,
@@ -545,33 +570,15 @@ fn with_params(url: &Url, params: &[(String, String)]) -> Url {
     out
 }
 
-/// Percent-encodes what a path segment may not hold, keeping `/`.
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
+/// Percent-encodes everything but RFC 3986's unreserved characters: a value becomes
+/// exactly one path segment.
+fn encode_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
         match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'/'
-            | b':'
-            | b'@'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-            | b'%' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -482,7 +482,7 @@ fn parameters_replace_their_namesakes_and_paths_are_encoded() {
     let url = Url::parse("http://h/x?a=1&page=1").expect("url");
     let next = with_params(&url, &[("page".into(), "2".into())]);
     assert_eq!(next.as_str(), "http://h/x?a=1&page=2");
-    assert_eq!(encode_path("events/eu west/ü"), "events/eu%20west/%C3%BC");
+    assert_eq!(encode_segment("eu west/ü%"), "eu%20west%2F%C3%BC%25");
 }
 
 #[tokio::test]
@@ -506,6 +506,22 @@ async fn the_first_url_fills_the_partition_and_the_cursor() {
     assert_eq!(
         url.as_str(),
         "http://127.0.0.1:9/api/days/2025-01-15?from=2025-01-15T00%3A00%3A00Z&since=2025-01-14T12%3A00%3A00Z"
+    );
+    let region = PartitionContext::new(
+        "events",
+        Some(PartitionKey::Static("eu/west 1".into())),
+        "run",
+        1,
+        at,
+    );
+    let by_region = api
+        .resource("events")
+        .path("/regions/{key}/events")
+        .param("region", "{key}");
+    assert_eq!(
+        by_region.url_for(&region, None).expect("url").as_str(),
+        "http://127.0.0.1:9/api/regions/eu%2Fwest%201/events?region=eu%2Fwest+1",
+        "a value is one path segment, and the query encodes its own"
     );
     let bad = api.resource("x").path("/{nope}");
     assert!(matches!(
